@@ -1,0 +1,50 @@
+# Two commands for a newcomer: `make run` and `make test`. `make install` only builds .venv.
+PYTHON ?= $(shell command -v python3.11 || command -v python3)
+VENV := .venv
+BIN := $(VENV)/bin
+export FLASK_APP := wsgi
+STAMP := $(VENV)/.installed
+
+.PHONY: install run test test-sqlite test-postgres translations extract-messages lint db clean
+
+install: $(STAMP)
+
+$(STAMP): requirements.lock
+	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet -r requirements.lock
+	touch $(STAMP)
+
+translations: install
+	$(BIN)/pybabel -q compile -d marketplace/translations
+
+extract-messages: install
+	$(BIN)/pybabel extract -F babel.cfg -k _l -k lazy_gettext --no-location --sort-output \
+	  -o marketplace/translations/messages.pot .
+	$(BIN)/pybabel update -i marketplace/translations/messages.pot -d marketplace/translations \
+	  --no-fuzzy-matching --ignore-obsolete
+
+db: install translations
+	mkdir -p instance
+	$(BIN)/flask db upgrade
+	$(BIN)/flask reference load
+
+run: db
+	$(BIN)/flask seed-demo
+	$(BIN)/flask run --host 127.0.0.1 --port 5000
+
+test: install translations
+	$(MAKE) --no-print-directory test-sqlite
+	$(MAKE) --no-print-directory test-postgres
+
+test-sqlite:
+	$(BIN)/python -m pytest -q -p no:cacheprovider
+
+test-postgres:
+	scripts/with-postgres.sh $(BIN)/python -m pytest -q -p no:cacheprovider
+
+lint: install
+	$(BIN)/ruff check marketplace tests bench scripts config.py wsgi.py
+
+clean:
+	rm -rf $(VENV) instance .pytest_cache

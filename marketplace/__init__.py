@@ -1,0 +1,90 @@
+"""Green Silk Road Marketplace: the application factory, which only wires things together."""
+from pathlib import Path
+
+from flask import Flask
+
+from config import config_for
+
+
+def create_app(config_name: str | None = None, **overrides) -> Flask:
+    """Build the app for APP_ENV (or config_name); keyword overrides win over the config class."""
+    app = Flask(__name__, template_folder="../templates", instance_relative_config=False)
+    app.config.from_object(config_for(config_name))
+    app.config.update(overrides)
+    check_config(app)
+    register_logging(app)
+    register_extensions(app)
+    register_blueprints(app)
+    register_errorhandlers(app)
+    register_template_helpers(app)
+    register_security(app)
+    register_commands(app)
+    return app
+
+
+def check_config(app: Flask) -> None:
+    """Fail fast on settings that would make the site unsafe."""
+    if not app.config.get("SECRET_KEY"):
+        raise RuntimeError("SECRET_KEY must be set (see README: Configuration)")
+
+
+def register_logging(app: Flask) -> None:
+    from marketplace.logs import configure_logging
+
+    configure_logging(app)
+
+
+def register_extensions(app: Flask) -> None:
+    from marketplace.extensions import babel, bootstrap, csrf, db, limiter, login_manager, migrate
+    from marketplace.i18n import select_locale
+    from marketplace.security import configure_login
+
+    db.init_app(app)
+    migrate.init_app(app, db, directory=str(Path(app.root_path).parent / "migrations"),
+                     render_as_batch=True, compare_type=True)
+    csrf.init_app(app)
+    babel.init_app(app, locale_selector=select_locale)
+    bootstrap.init_app(app)
+    limiter.init_app(app)
+    login_manager.init_app(app)
+    configure_login(login_manager)
+
+
+def register_blueprints(app: Flask) -> None:
+    from marketplace.admin import bp as admin_bp
+    from marketplace.auth import bp as auth_bp
+    from marketplace.brokers import bp as brokers_bp
+    from marketplace.investors import bp as investors_bp
+    from marketplace.owners import bp as owners_bp
+    from marketplace.public import bp as public_bp
+
+    app.register_blueprint(public_bp)
+    app.register_blueprint(auth_bp, url_prefix="/auth")
+    app.register_blueprint(owners_bp, url_prefix="/owner")
+    app.register_blueprint(investors_bp, url_prefix="/investor")
+    app.register_blueprint(brokers_bp, url_prefix="/broker")
+    app.register_blueprint(admin_bp, url_prefix="/admin")
+
+
+def register_errorhandlers(app: Flask) -> None:
+    from marketplace.errors import register
+
+    register(app)
+
+
+def register_template_helpers(app: Flask) -> None:
+    from marketplace.i18n import register_template_helpers as register_i18n
+
+    register_i18n(app)
+
+
+def register_security(app: Flask) -> None:
+    from marketplace.security import register_security_headers
+
+    register_security_headers(app)
+
+
+def register_commands(app: Flask) -> None:
+    from marketplace.cli import register
+
+    register(app)

@@ -1,0 +1,49 @@
+"""Broker pages: home and organisation verification."""
+from flask import flash, redirect, render_template, request, url_for
+from flask_babel import gettext as _
+from flask_login import current_user
+from sqlalchemy import select
+
+from marketplace.brokers import bp
+from marketplace.brokers.forms import VerificationForm
+from marketplace.extensions import db
+from marketplace.models import Organisation, Role, VerificationStatus
+from marketplace.security import get_or_404, role_required
+from marketplace.services import ServiceError, organisations, stats
+
+
+@bp.route("/")
+@role_required(Role.BROKER, Role.ADMIN)
+def home():
+    """Queue sizes, the deal counts and organisations waiting for verification."""
+    return render_template("brokers/home.html", data=stats.broker_home())
+
+
+@bp.route("/organisations")
+@role_required(Role.BROKER, Role.ADMIN)
+def organisations_list():
+    """Every organisation, filterable by verification status."""
+    status = request.args.get("status")
+    query = select(Organisation).order_by(Organisation.name)
+    if status in {s.value for s in VerificationStatus}:
+        query = query.where(Organisation.verification_status == status)
+    return render_template("brokers/organisations.html",
+                           organisations=db.session.scalars(query).all(), status=status)
+
+
+@bp.route("/organisations/<int:org_id>", methods=["GET", "POST"])
+@role_required(Role.BROKER, Role.ADMIN)
+def organisation_detail(org_id):
+    """One organisation, its people, and the verification decision."""
+    organisation = get_or_404(Organisation, org_id)
+    form = VerificationForm()
+    if form.validate_on_submit():
+        try:
+            organisations.decide_verification(organisation, VerificationStatus(form.decision.data),
+                                              form.reason.data, current_user)
+        except ServiceError as error:
+            flash(str(error.message), "danger")
+        else:
+            flash(_("Verification decision recorded."), "success")
+            return redirect(url_for("brokers.organisation_detail", org_id=org_id))
+    return render_template("brokers/organisation.html", organisation=organisation, form=form)

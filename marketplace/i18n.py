@@ -1,0 +1,82 @@
+"""Language choice, translated labels for stored keys, and locale-aware formatting."""
+from decimal import Decimal
+
+from babel.numbers import format_currency, format_decimal
+from flask import Flask, current_app, request, session
+from flask_babel import format_date, format_datetime, get_locale
+from flask_babel import lazy_gettext as _l
+from flask_login import current_user
+
+LANGUAGE_NAMES = {"en": "English", "zh_Hans": "简体中文", "zh_Hant": "繁體中文"}
+
+# Accept-Language tags that mean traditional Chinese; any other zh tag means simplified.
+_TRADITIONAL_TAGS = ("zh-hant", "zh-tw", "zh-hk", "zh-mo")
+
+
+def locale_from_header(tag: str) -> str | None:
+    """Map one Accept-Language tag to a supported locale, or None."""
+    tag = tag.lower().replace("_", "-")
+    if tag.startswith("zh"):
+        return "zh_Hant" if tag.startswith(_TRADITIONAL_TAGS) else "zh_Hans"
+    if tag.startswith("en"):
+        return "en"
+    return None
+
+
+def select_locale() -> str:
+    """The signed-in user's choice, else this browser's, else the Accept-Language header."""
+    supported = current_app.config["LANGUAGES"]
+    if current_user and current_user.is_authenticated and current_user.locale in supported:
+        return current_user.locale
+    chosen = session.get("locale")
+    if chosen in supported:
+        return chosen
+    for tag, _quality in request.accept_languages:
+        locale = locale_from_header(tag)
+        if locale:
+            return locale
+    return current_app.config["BABEL_DEFAULT_LOCALE"]
+
+
+def current_locale() -> str:
+    return str(get_locale() or "en")
+
+
+def money(amount: Decimal | None, currency: str | None) -> str:
+    """An amount with its currency, formatted for the reader's locale."""
+    if amount is None or not currency:
+        return "—"
+    return format_currency(amount, currency, locale=current_locale())
+
+
+def number(value, digits: int = 0) -> str:
+    if value is None:
+        return "—"
+    pattern = "#,##0" + ("." + "0" * digits if digits else "")
+    return format_decimal(value, format=pattern, locale=current_locale())
+
+
+def register_template_helpers(app: Flask) -> None:
+    """Filters and globals the templates use."""
+    app.jinja_env.filters["money"] = lambda amount, currency: money(amount, currency)
+    app.jinja_env.filters["number"] = number
+    app.jinja_env.filters["date"] = lambda value: format_date(value) if value else "—"
+    app.jinja_env.filters["datetime"] = lambda value: format_datetime(value) if value else "—"
+    app.jinja_env.filters["label"] = label
+    app.jinja_env.globals.update(
+        LANGUAGE_NAMES=LANGUAGE_NAMES, current_locale=current_locale, label=label
+    )
+
+
+def label(value) -> str:
+    """The translated label of a stored key (status, role, sector…); the key itself if unknown."""
+    if value is None:
+        return "—"
+    from marketplace.labels import LABELS
+
+    key = getattr(value, "value", value)
+    text = LABELS.get(key)
+    return str(text) if text is not None else str(key)
+
+
+__all__ = ["LANGUAGE_NAMES", "label", "money", "number", "select_locale", "_l"]

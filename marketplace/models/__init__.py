@@ -1,0 +1,42 @@
+"""All tables, one module per aggregate; importing this registers them on Base.metadata."""
+from marketplace.models.audit import AuditLog
+from marketplace.models.base import Base, utcnow
+from marketplace.models.conversation import (
+    Conversation,
+    ConversationParticipant,
+    Message,
+    Notification,
+)
+from marketplace.models.match import (
+    Interest,
+    InterestStatus,
+    Match,
+    MatchEvent,
+    MatchSource,
+    MatchStatus,
+    RejectReason,
+)
+from marketplace.models.need import Document, FeeStatus, FinancingNeed, NeedStatus
+from marketplace.models.organisation import (
+    Hub,
+    MembershipStatus,
+    Organisation,
+    OrgKind,
+    VerificationStatus,
+)
+from marketplace.models.payment import Fee, FeeKind, Payment, PaymentPurpose, PaymentStatus, StripeEvent
+from marketplace.models.product import FinanceProduct, ProductStatus
+from marketplace.models.ranker import RankerModel
+from marketplace.models.reference import Country, FxRate, GridFactor, TaxonomyActivity
+from marketplace.models.search import AlertFrequency, SavedSearch
+from marketplace.models.user import Role, User
+
+__all__ = [
+    "AlertFrequency", "AuditLog", "Base", "Conversation", "ConversationParticipant", "Country",
+    "Document", "Fee", "FeeKind", "FeeStatus", "FinanceProduct", "FinancingNeed", "FxRate",
+    "GridFactor", "Hub", "Interest", "InterestStatus", "Match", "MatchEvent", "MatchSource",
+    "MatchStatus", "MembershipStatus", "Message", "NeedStatus", "Notification", "Organisation",
+    "OrgKind", "Payment", "PaymentPurpose", "PaymentStatus", "ProductStatus", "RankerModel",
+    "RejectReason", "Role", "SavedSearch", "StripeEvent", "TaxonomyActivity", "User",
+    "VerificationStatus", "utcnow",
+]

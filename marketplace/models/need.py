@@ -1,0 +1,105 @@
+"""Financing needs posted by project owners, and the documents attached to them."""
+from datetime import datetime
+from decimal import Decimal
+from enum import StrEnum
+
+from sqlalchemy import ForeignKey, Integer, Numeric, String, Text
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from marketplace.models.base import Base, TimestampMixin, enum_column, utcnow
+
+
+class NeedStatus(StrEnum):
+    DRAFT = "draft"
+    SUBMITTED = "submitted"
+    PUBLISHED = "published"
+    IN_NEGOTIATION = "in_negotiation"
+    FINANCED = "financed"
+    WITHDRAWN = "withdrawn"
+    EXPIRED = "expired"
+
+
+class FeeStatus(StrEnum):
+    UNPAID = "unpaid"
+    PAID = "paid"
+    WAIVED = "waived"
+
+
+class FinancingNeed(TimestampMixin, Base):
+    """A project's request for green finance."""
+
+    __tablename__ = "financing_needs"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    organisation_id: Mapped[int] = mapped_column(ForeignKey("organisations.id"), index=True)
+    created_by_id: Mapped[int] = mapped_column(ForeignKey("users.id"))
+    # Title and summary may be given in English, Chinese or both; the description is free text.
+    title_en: Mapped[str | None] = mapped_column(String(200))
+    title_zh: Mapped[str | None] = mapped_column(String(200))
+    summary_en: Mapped[str | None] = mapped_column(Text)
+    summary_zh: Mapped[str | None] = mapped_column(Text)
+    description: Mapped[str] = mapped_column(Text, default="")
+    country_iso2: Mapped[str] = mapped_column(ForeignKey("countries.iso2"), index=True)
+    sector: Mapped[str] = mapped_column(String(32), index=True)
+    technology: Mapped[str] = mapped_column(String(32))
+    taxonomy_activity_ref: Mapped[str | None] = mapped_column(ForeignKey("taxonomy_activities.ref"))
+    amount: Mapped[Decimal]
+    currency: Mapped[str] = mapped_column(String(3))
+    amount_usd: Mapped[Decimal] = mapped_column(index=True)
+    fx_rate_id: Mapped[int | None] = mapped_column(ForeignKey("fx_rates.id"))
+    instruments: Mapped[list] = mapped_column(default=list)
+    tenor_years: Mapped[int] = mapped_column(Integer)
+    stage: Mapped[str] = mapped_column(String(20))
+    capacity: Mapped[Decimal | None] = mapped_column(Numeric(14, 3))
+    capacity_unit: Mapped[str | None] = mapped_column(String(20))
+    owner_capacity_factor: Mapped[Decimal | None] = mapped_column(Numeric(6, 4))
+    owner_tco2e_per_year: Mapped[Decimal | None] = mapped_column(Numeric(14, 1))
+    estimated_tco2e_per_year: Mapped[Decimal | None] = mapped_column(Numeric(14, 1), index=True)
+    impact_method: Mapped[str | None] = mapped_column(String(32))
+    impact_detail: Mapped[dict] = mapped_column(default=dict)
+    show_organisation: Mapped[bool] = mapped_column(default=False)
+    status: Mapped[NeedStatus] = enum_column(NeedStatus, default=NeedStatus.DRAFT, index=True)
+    fee_status: Mapped[FeeStatus] = enum_column(FeeStatus, default=FeeStatus.UNPAID)
+    submitted_at: Mapped[datetime | None]
+    published_at: Mapped[datetime | None] = mapped_column(index=True)
+    expires_at: Mapped[datetime | None]
+    version_id: Mapped[int] = mapped_column(Integer, default=1)
+
+    organisation = relationship("Organisation")
+    created_by = relationship("User")
+    country = relationship("Country")
+    taxonomy_activity = relationship("TaxonomyActivity")
+    fx_rate = relationship("FxRate")
+    documents = relationship("Document", back_populates="need", order_by="Document.created_at")
+
+    __mapper_args__ = {"version_id_col": version_id}
+
+    def title_for(self, locale: str) -> str:
+        """The title in the reader's language when the owner gave one, else the other."""
+        if locale.startswith("zh"):
+            return self.title_zh or self.title_en or ""
+        return self.title_en or self.title_zh or ""
+
+    def summary_for(self, locale: str) -> str:
+        if locale.startswith("zh"):
+            return self.summary_zh or self.summary_en or ""
+        return self.summary_en or self.summary_zh or ""
+
+
+class Document(Base):
+    """An uploaded PDF, XLSX or DOCX, stored under a generated name outside static/."""
+
+    __tablename__ = "documents"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    need_id: Mapped[int | None] = mapped_column(ForeignKey("financing_needs.id"), index=True)
+    message_id: Mapped[int | None] = mapped_column(ForeignKey("messages.id"), index=True)
+    uploaded_by_id: Mapped[int] = mapped_column(ForeignKey("users.id"))
+    original_name: Mapped[str] = mapped_column(String(255))
+    stored_name: Mapped[str] = mapped_column(String(80), unique=True)
+    content_type: Mapped[str] = mapped_column(String(120))
+    size_bytes: Mapped[int]
+    sha256: Mapped[str] = mapped_column(String(64))
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+    need = relationship("FinancingNeed", back_populates="documents")

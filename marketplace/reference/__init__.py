@@ -1,0 +1,1 @@
+"""Reference data (countries, grid and capacity factors, taxonomies) with its provenance."""

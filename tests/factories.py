@@ -1,0 +1,77 @@
+"""Test data built through the real models and saved in the real database."""
+import itertools
+from decimal import Decimal
+
+from marketplace.extensions import db
+from marketplace.models import (
+    FinanceProduct,
+    FinancingNeed,
+    Hub,
+    NeedStatus,
+    Organisation,
+    OrgKind,
+    ProductStatus,
+    Role,
+    User,
+    utcnow,
+)
+
+PASSWORD = "correct-horse-9"
+_seq = itertools.count(1)
+
+ORG_KIND_FOR_ROLE = {Role.OWNER: OrgKind.SPONSOR, Role.INVESTOR: OrgKind.INVESTOR,
+                     Role.BROKER: OrgKind.BROKER_FIRM, Role.ADMIN: OrgKind.BROKER_FIRM}
+
+
+def _save(obj):
+    """Commit, then detach with every column loaded, so tests can read it outside the context."""
+    db.session.add(obj)
+    db.session.commit()
+    db.session.refresh(obj)
+    db.session.expunge(obj)
+    return obj
+
+
+def make_org(app, kind=OrgKind.SPONSOR, **fields) -> Organisation:
+    with app.app_context():
+        return _save(Organisation(name=fields.pop("name", f"Org {next(_seq)}"), kind=kind,
+                                  hub=fields.pop("hub", Hub.HONG_KONG),
+                                  country_iso2=fields.pop("country_iso2", "HK"), **fields))
+
+
+def make_user(app, role=Role.OWNER, organisation=None, password=PASSWORD, **fields) -> User:
+    organisation = organisation or make_org(app, ORG_KIND_FOR_ROLE[role])
+    with app.app_context():
+        user = User(email=fields.pop("email", f"user{next(_seq)}@example.com"), role=role,
+                    display_name=fields.pop("display_name", f"{role.value.title()} Person"),
+                    organisation_id=organisation.id, **fields)
+        user.set_password(password)
+        return _save(user)
+
+
+def make_need(app, owner: User, **fields) -> FinancingNeed:
+    with app.app_context():
+        need = FinancingNeed(
+            organisation_id=owner.organisation_id, created_by_id=owner.id,
+            title_en=fields.pop("title_en", "50 MW solar park"), country_iso2=fields.pop(
+                "country_iso2", "PK"), sector=fields.pop("sector", "solar"),
+            technology=fields.pop("technology", "solar_pv"),
+            amount=fields.pop("amount", Decimal("40000000")), currency=fields.pop("currency", "USD"),
+            amount_usd=fields.pop("amount_usd", Decimal("40000000")),
+            tenor_years=fields.pop("tenor_years", 12), stage=fields.pop("stage", "financing"),
+            status=fields.pop("status", NeedStatus.DRAFT), **fields)
+        if need.status == NeedStatus.PUBLISHED and need.published_at is None:
+            need.published_at = utcnow()
+        return _save(need)
+
+
+def make_product(app, investor: User, **fields) -> FinanceProduct:
+    with app.app_context():
+        return _save(FinanceProduct(
+            organisation_id=investor.organisation_id, created_by_id=investor.id,
+            name_en=fields.pop("name_en", "Green project loan"),
+            product_type=fields.pop("product_type", "green_loan"),
+            ticket_min=Decimal("10000000"), ticket_max=Decimal("100000000"), currency="USD",
+            ticket_min_usd=Decimal("10000000"), ticket_max_usd=Decimal("100000000"),
+            tenor_min_years=5, tenor_max_years=15, sectors=["solar", "wind"],
+            status=fields.pop("status", ProductStatus.ACTIVE), **fields))
