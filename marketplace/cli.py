@@ -1,6 +1,7 @@
 """Command-line tasks: `flask seed-demo`, `flask users create`, `flask reference load`."""
 import click
 from flask import Flask
+from flask.cli import AppGroup, with_appcontext
 from sqlalchemy import select
 from tqdm import tqdm
 
@@ -20,6 +21,7 @@ def _tqdm_progress(items, total, label):
 @click.command("seed-demo")
 @click.option("--needs", default=60, show_default=True, help="Financing needs to have in total.")
 @click.option("--products", default=30, show_default=True, help="Products to have in total.")
+@with_appcontext
 def seed_demo(needs: int, products: int) -> None:
     """Load (or top up) the demo data; running it again adds nothing twice."""
     summary = demo.seed(needs=needs, products=products, progress=_tqdm_progress)
@@ -30,7 +32,7 @@ def seed_demo(needs: int, products: int) -> None:
         click.echo(f"  {role:<9} {email}")
 
 
-users_cli = click.Group("users", help="Manage accounts.")
+users_cli = AppGroup("users", help="Manage accounts.")
 
 
 @users_cli.command("create")
@@ -56,7 +58,7 @@ def create_user(email, display_name, role, organisation, password):
     click.echo(f"Created {user.role.value} {user.email} in {org.name}.")
 
 
-reference_cli = click.Group("reference", help="Reference data (countries, taxonomy, grid).")
+reference_cli = AppGroup("reference", help="Reference data (countries, taxonomy, grid).")
 
 
 @reference_cli.command("load")

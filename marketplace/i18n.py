@@ -2,7 +2,7 @@
 from decimal import Decimal
 
 from babel.numbers import format_currency, format_decimal
-from flask import Flask, current_app, request, session
+from flask import Flask, current_app, has_request_context, request, session
 from flask_babel import format_date, format_datetime, get_locale
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
@@ -26,6 +26,8 @@ def locale_from_header(tag: str) -> str | None:
 def select_locale() -> str:
     """The signed-in user's choice, else this browser's, else the Accept-Language header."""
     supported = current_app.config["LANGUAGES"]
+    if not has_request_context():
+        return current_app.config["BABEL_DEFAULT_LOCALE"]
     if current_user and current_user.is_authenticated and current_user.locale in supported:
         return current_user.locale
     chosen = session.get("locale")
@@ -68,14 +70,17 @@ def register_template_helpers(app: Flask) -> None:
     )
 
 
-def label(value) -> str:
-    """The translated label of a stored key (status, role, sector…); the key itself if unknown."""
+def label(value, kind: str | None = None) -> str:
+    """The translated label of a stored key (status, role, sector…); the key itself if unknown.
+
+    `kind` picks one vocabulary where the same key means different things (e.g. "rejected").
+    """
     if value is None:
         return "—"
-    from marketplace.labels import LABELS
+    from marketplace.labels import LABELS, VOCABULARIES
 
     key = getattr(value, "value", value)
-    text = LABELS.get(key)
+    text = (VOCABULARIES[kind] if kind else LABELS).get(key)
     return str(text) if text is not None else str(key)
 
 

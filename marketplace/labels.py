@@ -96,9 +96,14 @@ MATCH_STATUSES = {
     "closed_lost": _l("Closed lost"),
 }
 
+VOCABULARIES = {
+    "role": ROLES, "org_kind": ORG_KINDS, "hub": HUBS, "verification": VERIFICATION,
+    "need_status": NEED_STATUSES, "product_status": PRODUCT_STATUSES, "sector": SECTORS,
+    "technology": TECHNOLOGIES, "instrument": INSTRUMENTS, "stage": STAGES,
+    "match_status": MATCH_STATUSES,
+}
+
+# Without a kind, later vocabularies win on shared keys; pass the kind where that matters.
 LABELS: dict = {}
-for _table in (
-    ROLES, ORG_KINDS, HUBS, VERIFICATION, NEED_STATUSES, PRODUCT_STATUSES, SECTORS,
-    TECHNOLOGIES, INSTRUMENTS, STAGES, MATCH_STATUSES,
-):
+for _table in VOCABULARIES.values():
     LABELS.update(_table)

@@ -1,0 +1,83 @@
+"""Health check, configuration, error pages, the schema and security headers."""
+import pytest
+from alembic.autogenerate import compare_metadata
+from alembic.migration import MigrationContext
+
+from config import ProductionConfig
+from marketplace import create_app
+from marketplace.extensions import db
+from marketplace.models import Base
+
+
+def test_healthz_reports_database_up(client):
+    response = client.get("/healthz")
+    assert response.status_code == 200
+    assert response.get_json() == {"status": "ok", "database": "up"}
+
+
+def test_healthz_answers_503_when_the_database_is_down(tmp_path):
+    app = create_app("testing", SQLALCHEMY_DATABASE_URI="postgresql+psycopg://nobody@127.0.0.1:1/x",
+                     SQLALCHEMY_ENGINE_OPTIONS={"connect_args": {"connect_timeout": 2}})
+    response = app.test_client().get("/healthz")
+    assert response.status_code == 503
+    assert response.get_json()["database"] == "down"
+
+
+def test_production_refuses_to_start_without_secret_key(monkeypatch):
+    monkeypatch.delenv("SECRET_KEY", raising=False)
+    monkeypatch.setattr(ProductionConfig, "SECRET_KEY", None)
+    with pytest.raises(RuntimeError, match="SECRET_KEY"):
+        create_app("production")
+
+
+def test_production_cookies_are_secure(monkeypatch):
+    monkeypatch.setattr(ProductionConfig, "SECRET_KEY", "x" * 40)
+    app = create_app("production")
+    assert app.config["SESSION_COOKIE_SECURE"] and app.config["SESSION_COOKIE_HTTPONLY"]
+    assert app.config["SESSION_COOKIE_SAMESITE"] == "Lax"
+
+
+def test_migrations_match_the_models(app):
+    """The Alembic head builds exactly the tables the models declare, on this database."""
+    with app.app_context(), db.engine.connect() as connection:
+        context = MigrationContext.configure(connection, opts={"compare_type": True})
+        diff = [d for d in compare_metadata(context, Base.metadata)
+                if not _is_search_index(d)]
+    assert diff == []
+
+
+def _is_search_index(diff) -> bool:
+    """Indexes that only exist in migrations (full-text / trigram) are not on the models."""
+    return diff[0] == "remove_index" or (diff[0] == "remove_table" and "fts" in diff[1].name)
+
+
+def test_unknown_page_is_a_friendly_404(client):
+    response = client.get("/no/such/page")
+    assert response.status_code == 404
+    assert "Page not found" in response.get_data(as_text=True)
+
+
+def test_json_error_for_api_callers(client):
+    response = client.get("/no/such/page", headers={"Accept": "application/json"})
+    assert response.status_code == 404 and response.get_json()["error"] == "Page not found"
+
+
+def test_security_headers(client):
+    headers = client.get("/").headers
+    assert "frame-ancestors 'none'" in headers["Content-Security-Policy"]
+    assert headers["X-Content-Type-Options"] == "nosniff"
+
+
+def test_bootstrap_is_served_locally(client):
+    page = client.get("/").get_data(as_text=True)
+    assert "cdn." not in page and "/bootstrap/static/" in page
+
+
+def test_timestamps_come_back_timezone_aware(app):
+    from tests.factories import make_user
+
+    user = make_user(app)
+    with app.app_context():
+        from marketplace.models import User
+
+        assert db.session.get(User, user.id).created_at.tzinfo is not None
