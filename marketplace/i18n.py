@@ -58,6 +58,21 @@ def number(value, digits: int = 0) -> str:
     return format_decimal(value, format=pattern, locale=current_locale())
 
 
+def country_name(iso2: str | None) -> str:
+    """A country's name in the reader's language (CLDR), falling back to the BRI list's name."""
+    if not iso2:
+        return "—"
+    from babel import Locale
+
+    from marketplace.reference import catalog
+
+    name = Locale.parse(current_locale()).territories.get(iso2.upper())
+    if name:
+        return name
+    country = catalog.countries().get(iso2.upper())
+    return country.name if country else iso2
+
+
 def register_template_helpers(app: Flask) -> None:
     """Filters and globals the templates use."""
     app.jinja_env.filters["money"] = lambda amount, currency: money(amount, currency)
@@ -65,6 +80,7 @@ def register_template_helpers(app: Flask) -> None:
     app.jinja_env.filters["date"] = lambda value: format_date(value) if value else "—"
     app.jinja_env.filters["datetime"] = lambda value: format_datetime(value) if value else "—"
     app.jinja_env.filters["label"] = label
+    app.jinja_env.filters["country"] = country_name
     app.jinja_env.globals.update(
         LANGUAGE_NAMES=LANGUAGE_NAMES, current_locale=current_locale, label=label
     )

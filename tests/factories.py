@@ -75,3 +75,26 @@ def make_product(app, investor: User, **fields) -> FinanceProduct:
             ticket_min_usd=Decimal("10000000"), ticket_max_usd=Decimal("100000000"),
             tenor_min_years=5, tenor_max_years=15, sectors=["solar", "wind"],
             status=fields.pop("status", ProductStatus.ACTIVE), **fields))
+
+
+def make_document(app, need: FinancingNeed, owner: User, content: bytes = b"%PDF-1.4 test\n",
+                  name: str = "feasibility.pdf"):
+    """A PDF stored the way the upload service stores one."""
+    from marketplace.services import documents
+
+    with app.app_context(), app.test_request_context():
+        attached = documents.attach_to_need(db.session.get(FinancingNeed, need.id), name,
+                                            content, db.session.get(User, owner.id))
+        db.session.refresh(attached)
+        db.session.expunge(attached)
+        return attached
+
+
+def make_fx_rate(app, currency="CNY", usd_per_unit="0.14", as_of=None):
+    from datetime import date
+
+    from marketplace.models import FxRate
+
+    with app.app_context():
+        return _save(FxRate(currency=currency, usd_per_unit=Decimal(usd_per_unit),
+                            as_of=as_of or date(2026, 11, 1), source="test rate"))

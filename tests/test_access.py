@@ -7,7 +7,7 @@ import pytest
 
 from marketplace.models import NeedStatus, OrgKind, Role
 from tests.conftest import csrf_from
-from tests.factories import make_need, make_org, make_product, make_user
+from tests.factories import make_document, make_need, make_org, make_product, make_user
 
 ROLES = ("anonymous", "owner", "investor", "broker", "admin")
 LOGIN = 302  # anonymous users are sent to the sign-in page
@@ -47,6 +47,21 @@ EXPECTED_GET = {
     "admin.home": only("admin"),
     "admin.create_user": only("admin"),
     "admin.edit_user": only("admin"),
+    "owners.new_need": only("owner"),
+    "owners.edit_need": only("owner"),
+    "owners.need_action": everyone(NOT_ALLOWED),
+    "owners.upload_document": everyone(NOT_ALLOWED),
+    "owners.delete_document": everyone(NOT_ALLOWED),
+    "investors.new_product": only("investor"),
+    "investors.edit_product": only("investor"),
+    "investors.product_action": everyone(NOT_ALLOWED),
+    "public.need_detail": everyone(OK),
+    "public.product_detail": SIGNED_IN,
+    "public.download_document": {"anonymous": LOGIN, "owner": OK, "investor": FORBIDDEN,
+                                 "broker": OK, "admin": OK},
+    "brokers.needs_to_review": only("broker", "admin"),
+    "brokers.need_decision": everyone(NOT_ALLOWED),
+    "admin.fx_rates": only("admin"),
     # access-table: add new endpoints above this line
 }
 
@@ -56,6 +71,16 @@ EXPECTED_POST = {
     "brokers.organisation_detail": only("broker", "admin"),
     "admin.create_user": only("admin"),
     "admin.edit_user": only("admin"),
+    "owners.new_need": only("owner"),
+    "owners.edit_need": only("owner"),
+    "owners.need_action": only("owner"),
+    "owners.upload_document": only("owner"),
+    "owners.delete_document": only("owner"),
+    "investors.new_product": only("investor"),
+    "investors.edit_product": only("investor"),
+    "investors.product_action": only("investor"),
+    "brokers.need_decision": only("broker", "admin"),
+    "admin.fx_rates": only("admin"),
     # access-post-table: add new endpoints above this line
 }
 
@@ -69,7 +94,8 @@ def world(app):
     need = make_need(app, users["owner"], status=NeedStatus.PUBLISHED)
     product = make_product(app, users["investor"])
     other = make_org(app, OrgKind.SPONSOR)
-    return {"users": users, "need": need, "product": product, "org": other}
+    document = make_document(app, need, users["owner"])
+    return {"users": users, "need": need, "product": product, "org": other, "document": document}
 
 
 def url_args(world) -> dict:
@@ -77,12 +103,19 @@ def url_args(world) -> dict:
     return {
         "org_id": world["org"].id, "user_id": world["users"]["owner"].id,
         "need_id": world["need"].id, "product_id": world["product"].id, "token": "not-a-token",
+        "document_id": world["document"].id,
     }
+
+
+# Routes with a choice in the path: the first allowed value is used.
+ACTIONS = {"owners.need_action": "submit", "investors.product_action": "pause",
+           "brokers.need_decision": "publish"}
 
 
 def build(app, endpoint, world) -> str:
     rule = next(app.url_map.iter_rules(endpoint))
-    args = {name: url_args(world)[name] for name in rule.arguments}
+    values = {**url_args(world), "action": ACTIONS.get(endpoint)}
+    args = {name: values[name] for name in rule.arguments}
     with app.test_request_context():
         from flask import url_for
 

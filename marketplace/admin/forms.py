@@ -1,8 +1,11 @@
 """Admin forms."""
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
-from wtforms import BooleanField, EmailField, PasswordField, SelectField, StringField, SubmitField
-from wtforms.validators import DataRequired, Email, Length
+from decimal import Decimal
+
+from wtforms import BooleanField, DateField, DecimalField, EmailField, PasswordField, SelectField
+from wtforms import StringField, SubmitField
+from wtforms.validators import DataRequired, Email, Length, NumberRange
 
 from marketplace.auth.forms import StrongPassword
 from marketplace.labels import ROLES
@@ -21,3 +24,12 @@ class EditUserForm(FlaskForm):
     role = SelectField(_l("Role"), choices=list(ROLES.items()))
     active = BooleanField(_l("Account active"))
     submit = SubmitField(_l("Save"))
+
+
+class FxRateForm(FlaskForm):
+    currency = SelectField(_l("Currency"))
+    usd_per_unit = DecimalField(_l("US dollars per one unit"), places=8, validators=[
+        DataRequired(), NumberRange(min=Decimal("0.00000001"), max=Decimal("100000"))])
+    as_of = DateField(_l("Rate date"), validators=[DataRequired()])
+    source = StringField(_l("Source of the rate"), validators=[DataRequired(), Length(max=300)])
+    submit = SubmitField(_l("Add rate"))

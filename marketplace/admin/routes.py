@@ -1,15 +1,16 @@
-"""Admin pages: users (create, change role, deactivate)."""
+"""Admin pages: users (create, change role, deactivate) and exchange rates."""
 from flask import abort, flash, redirect, render_template, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
 from sqlalchemy import select
 
 from marketplace.admin import bp
-from marketplace.admin.forms import CreateUserForm, EditUserForm
+from marketplace.admin.forms import CreateUserForm, EditUserForm, FxRateForm
 from marketplace.extensions import db
-from marketplace.models import Organisation, Role, User
+from marketplace.forms import currency_choices
+from marketplace.models import FxRate, Organisation, Role, User
 from marketplace.security import get_or_404, role_required
-from marketplace.services import ServiceError, accounts, stats
+from marketplace.services import ServiceError, accounts, fx, stats
 
 
 @bp.route("/")
@@ -58,3 +59,23 @@ def edit_user(user_id):
             flash(_("User updated."), "success")
             return redirect(url_for("admin.edit_user", user_id=user.id))
     return render_template("admin/user_edit.html", form=form, user=user)
+
+
+@bp.route("/fx", methods=["GET", "POST"])
+@role_required(Role.ADMIN)
+def fx_rates():
+    """The exchange rates used for USD equivalents, newest first, and a form to add one."""
+    form = FxRateForm()
+    form.currency.choices = [c for c in currency_choices() if c[0] != "USD"]
+    if form.validate_on_submit():
+        try:
+            fx.add_rate(form.currency.data, form.usd_per_unit.data, form.as_of.data,
+                        form.source.data.strip(), current_user)
+        except ServiceError as error:
+            flash(str(error.message), "danger")
+        else:
+            flash(_("Rate added. New and edited listings use it from now on."), "success")
+            return redirect(url_for("admin.fx_rates"))
+    rates = db.session.scalars(select(FxRate).order_by(FxRate.as_of.desc(), FxRate.id.desc())
+                               .limit(100)).all()
+    return render_template("admin/fx.html", form=form, rates=rates)

@@ -1,5 +1,5 @@
-"""Broker pages: home and organisation verification."""
-from flask import flash, redirect, render_template, request, url_for
+"""Broker pages: home, organisation verification and publishing submitted needs."""
+from flask import abort, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
 from sqlalchemy import select
@@ -7,9 +7,10 @@ from sqlalchemy import select
 from marketplace.brokers import bp
 from marketplace.brokers.forms import VerificationForm
 from marketplace.extensions import db
-from marketplace.models import Organisation, Role, VerificationStatus
+from marketplace.models import FinancingNeed, NeedStatus, Organisation, Role, VerificationStatus
+from marketplace.owners.forms import ConfirmForm
 from marketplace.security import get_or_404, role_required
-from marketplace.services import ServiceError, organisations, stats
+from marketplace.services import ServiceError, listings, organisations, stats
 
 
 @bp.route("/")
@@ -47,3 +48,29 @@ def organisation_detail(org_id):
             flash(_("Verification decision recorded."), "success")
             return redirect(url_for("brokers.organisation_detail", org_id=org_id))
     return render_template("brokers/organisation.html", organisation=organisation, form=form)
+
+
+@bp.route("/needs")
+@role_required(Role.BROKER, Role.ADMIN)
+def needs_to_review():
+    """Submitted needs waiting for a broker to publish them, oldest first."""
+    needs = db.session.scalars(select(FinancingNeed).where(
+        FinancingNeed.status == NeedStatus.SUBMITTED).order_by(FinancingNeed.submitted_at)).all()
+    return render_template("brokers/needs.html", needs=needs, form=ConfirmForm())
+
+
+@bp.route("/needs/<int:need_id>/<any(publish, return_to_draft):action>", methods=["POST"])
+@role_required(Role.BROKER, Role.ADMIN)
+def need_decision(need_id, action):
+    """Publish a submitted need, or send it back to its owner as a draft."""
+    need = get_or_404(FinancingNeed, need_id)
+    if not ConfirmForm().validate_on_submit():
+        abort(400)
+    try:
+        listings.transition_need(need, action, current_user)
+    except ServiceError as error:
+        flash(str(error.message), "danger")
+    else:
+        flash(_("Need published.") if action == "publish" else _("Need returned to its owner."),
+              "success")
+    return redirect(url_for("brokers.needs_to_review"))

@@ -103,3 +103,8 @@ class Document(Base):
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
 
     need = relationship("FinancingNeed", back_populates="documents")
+
+    @property
+    def organisation_id(self) -> int | None:
+        """The organisation that owns the document (through its need)."""
+        return self.need.organisation_id if self.need else None

@@ -1,11 +1,15 @@
-"""Landing page, published-need summaries and /healthz."""
-from flask import jsonify, render_template
+"""Landing page, listing pages, document downloads and /healthz."""
+from flask import abort, jsonify, render_template, send_file
+from flask_login import current_user, login_required
 from sqlalchemy import text
 from sqlalchemy.exc import SQLAlchemyError
 
 from marketplace.extensions import db, limiter
+from marketplace.models import Document
+from marketplace.owners.forms import ConfirmForm, DocumentForm
 from marketplace.public import bp
-from marketplace.services import stats
+from marketplace.security import get_or_404
+from marketplace.services import documents, stats, visibility
 
 
 @bp.route("/")
@@ -13,6 +17,39 @@ def index():
     """Explain the platform and show the newest published needs in summary."""
     return render_template("public/index.html", figures=stats.platform_figures(),
                            needs=stats.latest_published_needs(limit=6))
+
+
+@bp.route("/needs/<int:need_id>")
+def need_detail(need_id):
+    """A need: a summary for visitors, everything for its owner, brokers and admins."""
+    need = visibility.need_for_viewer(need_id, current_user)
+    return render_template("public/need.html", need=need,
+                           is_owner=visibility.owns(current_user, need),
+                           is_staff=visibility.is_staff(current_user),
+                           document_form=DocumentForm(), confirm_form=ConfirmForm(),
+                           visible_documents=[d for d in need.documents
+                                              if documents.can_download(current_user, d)])
+
+
+@bp.route("/products/<int:product_id>")
+@login_required
+def product_detail(product_id):
+    """A product and its mandate, for signed-in users."""
+    product = visibility.product_for_viewer(product_id, current_user)
+    return render_template("public/product.html", product=product,
+                           is_owner=visibility.owns(current_user, product),
+                           confirm_form=ConfirmForm())
+
+
+@bp.route("/documents/<int:document_id>")
+@login_required
+def download_document(document_id):
+    """Send a document to the owner, brokers and introduced investors only."""
+    document = get_or_404(Document, document_id)
+    if not documents.can_download(current_user, document):
+        abort(403)
+    return send_file(documents.path_of(document), mimetype=document.content_type,
+                     as_attachment=True, download_name=document.original_name)
 
 
 @bp.route("/healthz")

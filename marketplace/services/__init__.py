@@ -1,4 +1,5 @@
 """Use-cases: each public function is one transaction and checks its own rules."""
+from functools import wraps
 
 
 class ServiceError(Exception):
@@ -8,3 +9,19 @@ class ServiceError(Exception):
         super().__init__(str(message))
         self.message = message
         self.status = status
+
+
+def transactional(func):
+    """Roll back everything the use-case did when it fails, so no half-written record remains."""
+
+    @wraps(func)
+    def wrapper(*args, **kwargs):
+        from marketplace.extensions import db
+
+        try:
+            return func(*args, **kwargs)
+        except Exception:
+            db.session.rollback()
+            raise
+
+    return wrapper
