@@ -31,9 +31,12 @@ db: install translations
 
 run: db
 	$(BIN)/flask seed-demo
+	$(BIN)/flask ranker train
+	@echo "Demo log-ins (password demo-password-1): owner@demo.test investor@demo.test broker@demo.test admin@demo.test"
 	$(BIN)/flask run --host 127.0.0.1 --port 5000
 
 test: install translations
+	scripts/ensure-chromium.sh
 	$(MAKE) --no-print-directory test-sqlite
 	$(MAKE) --no-print-directory test-postgres
 

@@ -53,10 +53,14 @@ def register_extensions(app: Flask) -> None:
 def register_blueprints(app: Flask) -> None:
     from marketplace.admin import bp as admin_bp
     from marketplace.auth import bp as auth_bp
+    from marketplace.billing import bp as billing_bp
     from marketplace.brokers import bp as brokers_bp
+    from marketplace.deals import bp as deals_bp
     from marketplace.investors import bp as investors_bp
     from marketplace.owners import bp as owners_bp
+    from marketplace.payments.webhook_routes import bp as stripe_webhook_bp
     from marketplace.public import bp as public_bp
+    from marketplace.search import bp as search_bp
 
     app.register_blueprint(public_bp)
     app.register_blueprint(auth_bp, url_prefix="/auth")
@@ -64,6 +68,10 @@ def register_blueprints(app: Flask) -> None:
     app.register_blueprint(investors_bp, url_prefix="/investor")
     app.register_blueprint(brokers_bp, url_prefix="/broker")
     app.register_blueprint(admin_bp, url_prefix="/admin")
+    app.register_blueprint(billing_bp, url_prefix="/billing")
+    app.register_blueprint(stripe_webhook_bp)
+    app.register_blueprint(deals_bp, url_prefix="/deals")
+    app.register_blueprint(search_bp, url_prefix="/search")
 
 
 def register_errorhandlers(app: Flask) -> None:

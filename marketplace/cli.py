@@ -1,14 +1,17 @@
-"""Command-line tasks: `flask seed-demo`, `flask users create`, `flask reference load`."""
+"""Command-line tasks: seed-demo, users, reference, alerts and ranker."""
 import click
 from flask import Flask
 from flask.cli import AppGroup, with_appcontext
 from sqlalchemy import select
 from tqdm import tqdm
 
+from marketplace.alerts_cli import alerts_cli
+from marketplace.ranker_cli import ranker_cli
 from marketplace.extensions import db
 from marketplace.models import Hub, Organisation, OrgKind, Role
 from marketplace.services import ServiceError, accounts, demo
 from marketplace.services.demo_content import DEMO_ACCOUNTS, DEMO_PASSWORD
+from marketplace.services.demo_history import seed_history
 from marketplace.services.reference import load_reference_data
 
 PLATFORM_ORGANISATION = "Green Silk Road Marketplace"
@@ -21,12 +24,18 @@ def _tqdm_progress(items, total, label):
 @click.command("seed-demo")
 @click.option("--needs", default=60, show_default=True, help="Financing needs to have in total.")
 @click.option("--products", default=30, show_default=True, help="Products to have in total.")
+@click.option("--history/--no-history", "with_history", default=True, show_default=True,
+              help="Also store suggestions and some broker decisions for the ranker to learn.")
 @with_appcontext
-def seed_demo(needs: int, products: int) -> None:
+def seed_demo(needs: int, products: int, with_history: bool) -> None:
     """Load (or top up) the demo data; running it again adds nothing twice."""
     summary = demo.seed(needs=needs, products=products, progress=_tqdm_progress)
     click.echo(f"Demo data: {summary['needs_total']} needs (+{summary['needs_added']}), "
                f"{summary['products_total']} products (+{summary['products_added']}).")
+    if with_history:
+        history = seed_history(DEMO_ACCOUNTS[2][0])
+        click.echo(f"Broker history: {history['suggestions']} suggestions stored, "
+                   f"{history['accepted']} accepted, {history['rejected']} rejected.")
     click.echo("Demo log-ins (password for all: %s):" % DEMO_PASSWORD)
     for email, role, _name, _org in DEMO_ACCOUNTS:
         click.echo(f"  {role:<9} {email}")
@@ -69,5 +78,5 @@ def load_reference():
 
 
 def register(app: Flask) -> None:
-    for command in (seed_demo, users_cli, reference_cli):
+    for command in (seed_demo, users_cli, reference_cli, alerts_cli, ranker_cli):
         app.cli.add_command(command)

@@ -91,6 +91,7 @@ MATCH_STATUSES = {
     "accepted": _l("Accepted"),
     "rejected": _l("Rejected"),
     "introduced": _l("Introduced"),
+    "in_negotiation": _l("In negotiation"),
     "term_sheet": _l("Term sheet"),
     "closed_won": _l("Closed won"),
     "closed_lost": _l("Closed lost"),
@@ -146,6 +147,104 @@ IMPACT_REASONS = {
     "invalid_owner_figure": _l("the owner's figure is negative"),
 }
 
+REJECT_REASONS = {
+    "sector_mismatch": _l("Sector mismatch"),
+    "ticket_size": _l("Ticket size"),
+    "tenor": _l("Tenor"),
+    "country_risk": _l("Country risk"),
+    "currency": _l("Currency"),
+    "taxonomy_not_aligned": _l("Taxonomy not aligned"),
+    "stage": _l("Project stage"),
+    "duplicate": _l("Duplicate"),
+    "other": _l("Other (explain in the note)"),
+}
+
+MATCH_SOURCES = {
+    "ranker": _l("Suggested by the ranker"),
+    "interest": _l("Expression of interest"),
+    "broker": _l("Added by a broker"),
+}
+
+CONSTRAINTS = {
+    "currency": _l("currency"),
+    "country": _l("country or region"),
+    "ticket": _l("ticket size"),
+    "tenor": _l("tenor"),
+    "instrument": _l("instrument"),
+    "stage": _l("project stage"),
+    "sector": _l("sector"),
+    "taxonomy": _l("taxonomy requirements"),
+    "impact": _l("minimum emission reduction"),
+}
+
+FEATURES = {
+    "currency_ok": _l("currency accepted"),
+    "ticket_in_range": _l("amount within the ticket range"),
+    "ticket_in_tolerance": _l("amount near the ticket range"),
+    "ticket_known": _l("ticket range known"),
+    "log_amount_to_min": _l("amount against the smallest ticket"),
+    "log_amount_to_max": _l("amount against the largest ticket"),
+    "ticket_position": _l("position within the ticket range"),
+    "tenor_in_range": _l("tenor within range"),
+    "tenor_gap_years": _l("years outside the tenor range"),
+    "instrument_match": _l("instrument offered"),
+    "instrument_open": _l("any instrument"),
+    "need_side_fit": _l("fit seen from the project"),
+    "log10_amount_usd": _l("size of the deal"),
+    "country_match": _l("country in the mandate"),
+    "region_match": _l("region in the mandate"),
+    "geo_open": _l("no geographic limit"),
+    "sector_match": _l("sector in the mandate"),
+    "technology_match": _l("technology in the mandate"),
+    "sector_open": _l("any sector"),
+    "stage_match": _l("stage accepted"),
+    "stage_open": _l("any stage"),
+    "taxonomy_share": _l("share of taxonomy requirements met"),
+    "impact_ok": _l("emission reduction above the minimum"),
+    "log_impact_ratio": _l("emission reduction against the minimum"),
+    "log_tco2e_per_musd": _l("tCO2e avoided per million USD"),
+    "product_side_fit": _l("fit seen from the investor"),
+    "missed_constraints": _l("constraints missed"),
+    "rule_score": _l("rule score"),
+    "text_cosine": _l("similar descriptions"),
+    "tag_cosine": _l("similar tags"),
+    "product_acceptance_oof": _l("how often brokers accept this product"),
+    "product_log_decisions": _l("decisions seen for this product"),
+    "investor_sector_acceptance_oof": _l("how often this investor's deals in the sector are accepted"),
+}
+
+PAYMENT_PURPOSES = {
+    "listing_fee": _l("Listing fee"),
+    "membership": _l("Investor membership"),
+    "success_fee": _l("Success fee"),
+}
+
+PAYMENT_STATUSES = {
+    "pending": _l("Awaiting payment"),
+    "paid": _l("Paid"),
+    "failed": _l("Payment failed"),
+    "expired": _l("Checkout expired"),
+    "refunded": _l("Refunded"),
+    "partially_refunded": _l("Partly refunded"),
+    "waived": _l("Waived"),
+    "canceled": _l("Cancelled"),
+}
+
+FEE_KINDS = {
+    "listing_fee": _l("Listing fee"),
+    "membership_monthly": _l("Membership, monthly"),
+    "membership_yearly": _l("Membership, yearly"),
+}
+
+FEE_STATUSES = {"unpaid": _l("Unpaid"), "paid": _l("Paid"), "waived": _l("Waived")}
+
+MEMBERSHIP_STATUSES = {
+    "none": _l("No membership"),
+    "active": _l("Active"),
+    "past_due": _l("Payment overdue (Stripe is retrying)"),
+    "lapsed": _l("Lapsed"),
+}
+
 CURRENCIES = {
     "USD": _l("US dollar (USD)"),
     "CNY": _l("Chinese yuan (CNY)"),
@@ -159,7 +258,10 @@ VOCABULARIES = {
     "technology": TECHNOLOGIES, "instrument": INSTRUMENTS, "stage": STAGES,
     "match_status": MATCH_STATUSES, "taxonomy_requirement": TAXONOMY_REQUIREMENTS,
     "capacity_unit": CAPACITY_UNITS, "region": REGIONS, "impact_method": IMPACT_METHODS,
-    "impact_reason": IMPACT_REASONS, "currency": CURRENCIES,
+    "impact_reason": IMPACT_REASONS, "currency": CURRENCIES, "reject_reason": REJECT_REASONS,
+    "payment_purpose": PAYMENT_PURPOSES, "payment_status": PAYMENT_STATUSES,
+    "fee_kind": FEE_KINDS, "fee_status": FEE_STATUSES, "membership_status": MEMBERSHIP_STATUSES,
+    "match_source": MATCH_SOURCES, "constraint": CONSTRAINTS, "feature": FEATURES,
 }
 
 # Without a kind, later vocabularies win on shared keys; pass the kind where that matters.

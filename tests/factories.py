@@ -66,15 +66,16 @@ def make_need(app, owner: User, **fields) -> FinancingNeed:
 
 
 def make_product(app, investor: User, **fields) -> FinanceProduct:
+    values = {
+        "name_en": "Green project loan", "product_type": "green_loan",
+        "ticket_min": Decimal("10000000"), "ticket_max": Decimal("100000000"), "currency": "USD",
+        "ticket_min_usd": Decimal("10000000"), "ticket_max_usd": Decimal("100000000"),
+        "tenor_min_years": 5, "tenor_max_years": 15, "sectors": ["solar", "wind"],
+        "status": ProductStatus.ACTIVE, **fields,
+    }
     with app.app_context():
-        return _save(FinanceProduct(
-            organisation_id=investor.organisation_id, created_by_id=investor.id,
-            name_en=fields.pop("name_en", "Green project loan"),
-            product_type=fields.pop("product_type", "green_loan"),
-            ticket_min=Decimal("10000000"), ticket_max=Decimal("100000000"), currency="USD",
-            ticket_min_usd=Decimal("10000000"), ticket_max_usd=Decimal("100000000"),
-            tenor_min_years=5, tenor_max_years=15, sectors=["solar", "wind"],
-            status=fields.pop("status", ProductStatus.ACTIVE), **fields))
+        return _save(FinanceProduct(organisation_id=investor.organisation_id,
+                                    created_by_id=investor.id, **values))
 
 
 def make_document(app, need: FinancingNeed, owner: User, content: bytes = b"%PDF-1.4 test\n",
@@ -98,3 +99,62 @@ def make_fx_rate(app, currency="CNY", usd_per_unit="0.14", as_of=None):
     with app.app_context():
         return _save(FxRate(currency=currency, usd_per_unit=Decimal(usd_per_unit),
                             as_of=as_of or date(2026, 11, 1), source="test rate"))
+
+
+def make_match(app, need: FinancingNeed, product: FinanceProduct, status=None, broker=None,
+               **fields):
+    """A match; when introduced (or later), with its conversation and everyone in it."""
+    from marketplace.models import (
+        Conversation,
+        ConversationParticipant,
+        Match,
+        MatchEvent,
+        MatchStatus,
+    )
+
+    status = status or MatchStatus.SUGGESTED
+    with app.app_context():
+        match = Match(need_id=need.id, product_id=product.id, status=status,
+                      score=fields.pop("score", 0.8), **fields)
+        db.session.add(match)
+        db.session.flush()
+        if status not in (MatchStatus.SUGGESTED, MatchStatus.REJECTED, MatchStatus.ACCEPTED):
+            db.session.add(MatchEvent(match_id=match.id, from_status=MatchStatus.ACCEPTED,
+                                      to_status=MatchStatus.INTRODUCED,
+                                      actor_id=getattr(broker, "id", None)))
+            conversation = Conversation(match_id=match.id)
+            db.session.add(conversation)
+            db.session.flush()
+            people = {need.created_by_id, product.created_by_id} | (
+                {broker.id} if broker else set())
+            db.session.add_all(ConversationParticipant(conversation_id=conversation.id,
+                                                       user_id=uid) for uid in people)
+        return _save(match)
+
+
+def make_saved_search(app, user: User, **fields):
+    """A saved search of needs (weekly unless told), as the save form would store it."""
+    from marketplace.models import AlertFrequency, SavedSearch
+
+    with app.app_context():
+        return _save(SavedSearch(user_id=user.id, name=fields.pop("name", "Solar in South Asia"),
+                                 target=fields.pop("target", "needs"),
+                                 filters=fields.pop("filters", {"sector": ["solar"]}),
+                                 frequency=fields.pop("frequency", AlertFrequency.WEEKLY),
+                                 **fields))
+
+
+def make_payment(app, user: User, **fields):
+    """A payment of the user's organisation (a paid listing fee unless told otherwise)."""
+    import uuid
+
+    from marketplace.models import Payment, PaymentPurpose, PaymentStatus
+
+    with app.app_context():
+        return _save(Payment(
+            user_id=user.id, organisation_id=user.organisation_id,
+            purpose=fields.pop("purpose", PaymentPurpose.LISTING_FEE),
+            status=fields.pop("status", PaymentStatus.PAID),
+            amount=fields.pop("amount", Decimal("500.00")), currency=fields.pop("currency", "USD"),
+            idempotency_key=fields.pop("idempotency_key", f"gsr-test-{uuid.uuid4().hex}"),
+            **fields))

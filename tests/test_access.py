@@ -5,9 +5,21 @@ token and an empty form, to show that the wrong role is refused before any valid
 """
 import pytest
 
-from marketplace.models import NeedStatus, OrgKind, Role
+from sqlalchemy import select
+
+from marketplace.extensions import db
+from marketplace.models import Conversation, MatchStatus, NeedStatus, OrgKind, Role
 from tests.conftest import csrf_from
-from tests.factories import make_document, make_need, make_org, make_product, make_user
+from tests.factories import (
+    make_document,
+    make_match,
+    make_need,
+    make_org,
+    make_payment,
+    make_product,
+    make_saved_search,
+    make_user,
+)
 
 ROLES = ("anonymous", "owner", "investor", "broker", "admin")
 LOGIN = 302  # anonymous users are sent to the sign-in page
@@ -57,11 +69,47 @@ EXPECTED_GET = {
     "investors.product_action": everyone(NOT_ALLOWED),
     "public.need_detail": everyone(OK),
     "public.product_detail": SIGNED_IN,
-    "public.download_document": {"anonymous": LOGIN, "owner": OK, "investor": FORBIDDEN,
-                                 "broker": OK, "admin": OK},
+    "public.download_document": SIGNED_IN,  # the investor here was introduced to the need
     "brokers.needs_to_review": only("broker", "admin"),
     "brokers.need_decision": everyone(NOT_ALLOWED),
     "admin.fx_rates": only("admin"),
+    "brokers.review_queue": only("broker", "admin"),
+    "brokers.pipeline": only("broker", "admin"),
+    "brokers.decide": everyone(NOT_ALLOWED),
+    "brokers.bulk_decide": everyone(NOT_ALLOWED),
+    "brokers.advance": everyone(NOT_ALLOWED),
+    "brokers.close_won": everyone(NOT_ALLOWED),
+    "brokers.close_lost": everyone(NOT_ALLOWED),
+    "deals.my_deals": {"anonymous": LOGIN, "owner": OK, "investor": OK, "broker": 302,
+                       "admin": 302},
+    "deals.match_detail": SIGNED_IN,
+    "deals.conversation": SIGNED_IN,
+    "deals.notifications": SIGNED_IN,
+    "deals.respond": everyone(NOT_ALLOWED),
+    "deals.express_interest": everyone(NOT_ALLOWED),
+    "billing.history": SIGNED_IN,
+    "billing.receipt": {"anonymous": LOGIN, "owner": OK, "investor": FORBIDDEN,
+                        "broker": FORBIDDEN, "admin": OK},
+    "billing.pay_listing_fee": only("owner"),
+    "billing.checkout_success": SIGNED_IN,
+    "billing.checkout_cancel": SIGNED_IN,
+    "billing.membership": only("investor"),
+    "billing.membership_portal": everyone(NOT_ALLOWED),
+    "billing.listing_fees": only("broker", "admin"),
+    "billing.waive_listing_fee": only("broker", "admin"),
+    "billing.success_fee": only("broker", "admin"),
+    "billing.admin_payments": only("admin"),
+    "billing.admin_payment": only("admin"),
+    "billing.fees": only("admin"),
+    "stripe_webhook.receive": everyone(NOT_ALLOWED),
+    "brokers.ranker": only("broker", "admin"),
+    "brokers.retrain": everyone(NOT_ALLOWED),
+    "brokers.activate_version": everyone(NOT_ALLOWED),
+    "search.needs": only("investor", "broker", "admin"),
+    "search.products": only("owner", "broker", "admin"),
+    "search.saved": SIGNED_IN,
+    "search.delete_saved": everyone(NOT_ALLOWED),
+    "auth.request_verification": everyone(NOT_ALLOWED),
     # access-table: add new endpoints above this line
 }
 
@@ -81,6 +129,31 @@ EXPECTED_POST = {
     "investors.product_action": only("investor"),
     "brokers.need_decision": only("broker", "admin"),
     "admin.fx_rates": only("admin"),
+    "brokers.decide": only("broker", "admin"),
+    "brokers.bulk_decide": only("broker", "admin"),
+    "brokers.advance": only("broker", "admin"),
+    "brokers.close_won": only("broker", "admin"),
+    "brokers.close_lost": only("broker", "admin"),
+    "deals.respond": only("owner", "investor"),
+    "deals.express_interest": only("owner", "investor"),
+    "deals.conversation": SIGNED_IN,
+    "deals.notifications": SIGNED_IN,
+    "billing.pay_listing_fee": only("owner"),
+    "billing.membership": only("investor"),
+    "billing.membership_portal": only("investor"),
+    "billing.waive_listing_fee": only("broker", "admin"),
+    "billing.success_fee": only("broker", "admin"),
+    "billing.admin_payment": only("admin"),
+    "billing.fees": only("admin"),
+    # Exempt from CSRF because it is signed: without Stripe's signature every caller gets 400.
+    "stripe_webhook.receive": everyone(400),
+    "brokers.retrain": only("broker", "admin"),
+    "brokers.activate_version": only("broker", "admin"),
+    "search.saved": only("owner", "investor", "broker", "admin"),  # empty form: 400
+    # the saved search in `world` is the investor's: anyone else's is not found
+    "search.delete_saved": {"anonymous": LOGIN, "owner": 404, "investor": OK, "broker": 404,
+                            "admin": 404},
+    "auth.request_verification": only("owner", "investor"),
     # access-post-table: add new endpoints above this line
 }
 
@@ -95,7 +168,14 @@ def world(app):
     product = make_product(app, users["investor"])
     other = make_org(app, OrgKind.SPONSOR)
     document = make_document(app, need, users["owner"])
-    return {"users": users, "need": need, "product": product, "org": other, "document": document}
+    payment = make_payment(app, users["owner"], need_id=need.id)
+    match = make_match(app, need, product, MatchStatus.INTRODUCED, broker=users["broker"])
+    saved_search = make_saved_search(app, users["investor"])
+    with app.app_context():
+        conversation_id = db.session.scalar(select(Conversation.id))
+    return {"users": users, "need": need, "product": product, "org": other, "document": document,
+            "match": match, "conversation_id": conversation_id, "payment": payment,
+            "saved_search": saved_search}
 
 
 def url_args(world) -> dict:
@@ -103,7 +183,9 @@ def url_args(world) -> dict:
     return {
         "org_id": world["org"].id, "user_id": world["users"]["owner"].id,
         "need_id": world["need"].id, "product_id": world["product"].id, "token": "not-a-token",
-        "document_id": world["document"].id,
+        "document_id": world["document"].id, "match_id": world["match"].id,
+        "conversation_id": world["conversation_id"], "version_id": 999999, "payment_id": world["payment"].id,
+        "search_id": world["saved_search"].id,
     }
 
 

@@ -30,6 +30,7 @@ def test_seed_demo_loads_varied_data_and_is_idempotent(app):
         assert chinese_only > 0
         hubs = set(db.session.scalars(select(Organisation.hub).where(Organisation.kind == "investor")))
         assert {"beijing", "hong_kong"} <= {str(h) for h in hubs}
+    assert "accepted" in first.output and "rejected" in first.output
     second = runner.invoke(args=["seed-demo"])
     assert second.exit_code == 0
     with app.app_context():
@@ -43,14 +44,15 @@ def _counts():
 
 
 def test_seed_demo_scales_up_with_options(app):
-    result = app.test_cli_runner().invoke(args=["seed-demo", "--needs", "150", "--products", "40"])
+    result = app.test_cli_runner().invoke(args=["seed-demo", "--needs", "150", "--products", "40",
+                                                "--no-history"])
     assert result.exit_code == 0, result.output
     with app.app_context():
         assert _counts()["needs"] == 150 and _counts()["products"] == 40
 
 
 def test_demo_logins_work(app):
-    app.test_cli_runner().invoke(args=["seed-demo"])
+    app.test_cli_runner().invoke(args=["seed-demo", "--no-history"])
     for email, home in zip(DEMO_LOGINS, ("/owner/", "/investor/", "/broker/", "/admin/"),
                            strict=True):
         client = app.test_client()
@@ -60,7 +62,7 @@ def test_demo_logins_work(app):
 
 
 def test_demo_needs_carry_impact_estimates(app):
-    app.test_cli_runner().invoke(args=["seed-demo"])
+    app.test_cli_runner().invoke(args=["seed-demo", "--no-history"])
     with app.app_context():
         solar = db.session.scalars(select(FinancingNeed).where(
             FinancingNeed.technology == "solar_pv")).all()

@@ -90,3 +90,18 @@ def test_cli_users_create(app):
         "users", "create", "--email", "ops@example.com", "--name", "Ops", "--role", "admin",
         "--password", "admin-pass-123"])
     assert again.exit_code != 0 and "already exists" in again.output
+
+
+def test_owner_asks_for_verification_and_broker_sees_it_pending(app, client, login_as):
+    owner = make_user(app, role=Role.OWNER)
+    login_as(owner)
+    response = post_form(client, "/auth/organisation/verification", {}, page="/auth/profile")
+    assert response.status_code == 302
+    with app.app_context():
+        assert db.session.get(Organisation, owner.organisation_id).verification_status == "pending"
+    broker = app.test_client()
+    post_form(broker, "/auth/login", {"email": make_user(app, role=Role.BROKER).email,
+                                      "password": "correct-horse-9"})
+    page = broker.get("/broker/organisations?status=pending").get_data(as_text=True)
+    with app.app_context():
+        assert db.session.get(Organisation, owner.organisation_id).name in page

@@ -1,10 +1,18 @@
 """Admin forms."""
-from flask_babel import lazy_gettext as _l
-from flask_wtf import FlaskForm
 from decimal import Decimal
 
-from wtforms import BooleanField, DateField, DecimalField, EmailField, PasswordField, SelectField
-from wtforms import StringField, SubmitField
+from flask_babel import lazy_gettext as _l
+from flask_wtf import FlaskForm
+from wtforms import (
+    BooleanField,
+    DateField,
+    DecimalField,
+    EmailField,
+    PasswordField,
+    SelectField,
+    StringField,
+    SubmitField,
+)
 from wtforms.validators import DataRequired, Email, Length, NumberRange
 
 from marketplace.auth.forms import StrongPassword

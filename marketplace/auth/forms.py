@@ -105,3 +105,7 @@ class LanguageForm(FlaskForm):
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
         self.locale.choices = language_choices()
+
+
+class VerificationRequestForm(FlaskForm):
+    submit = SubmitField(_l("Ask for verification"))

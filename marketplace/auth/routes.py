@@ -1,5 +1,5 @@
 """Account views: thin wrappers around services.accounts."""
-from flask import current_app, flash, redirect, render_template, request, session, url_for
+from flask import abort, current_app, flash, redirect, render_template, request, session, url_for
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user, login_required, login_user, logout_user
@@ -13,12 +13,13 @@ from marketplace.auth.forms import (
     ProfileForm,
     RegisterForm,
     ResetPasswordForm,
+    VerificationRequestForm,
 )
 from marketplace.extensions import limiter
 from marketplace.mail import send_template
 from marketplace.models import Hub, Role
-from marketplace.security import is_safe_next
-from marketplace.services import ServiceError, accounts
+from marketplace.security import is_safe_next, role_required
+from marketplace.services import ServiceError, accounts, organisations
 
 
 def home_url_for(user) -> str:
@@ -128,7 +129,8 @@ def profile():
         session["locale"] = form.locale.data
         flash(_("Profile saved."), "success")
         return redirect(url_for("auth.profile"))
-    return render_template("auth/profile.html", form=form, password_form=password_form)
+    return render_template("auth/profile.html", form=form, password_form=password_form,
+                           verification_form=VerificationRequestForm())
 
 
 @bp.route("/password", methods=["POST"])
@@ -147,7 +149,8 @@ def change_password():
             login_user(current_user._get_current_object())
             flash(_("Password changed. Other sessions have been signed out."), "success")
             return redirect(url_for("auth.profile"))
-    return render_template("auth/profile.html", form=form, password_form=password_form), 400
+    return render_template("auth/profile.html", form=form, password_form=password_form,
+                           verification_form=VerificationRequestForm()), 400
 
 
 @bp.route("/language", methods=["POST"])
@@ -160,3 +163,19 @@ def set_language():
             accounts.set_locale(current_user, form.locale.data)
     target = form.next.data
     return redirect(target if is_safe_next(target) else url_for("public.index"))
+
+
+@bp.route("/organisation/verification", methods=["POST"])
+@role_required(Role.OWNER, Role.INVESTOR)
+def request_verification():
+    """Ask the brokers to verify the user's organisation."""
+    form = VerificationRequestForm()
+    if not form.validate_on_submit():
+        abort(400)
+    try:
+        organisations.request_verification(current_user.organisation, current_user)
+    except ServiceError as error:
+        flash(str(error.message), "warning")
+    else:
+        flash(_("Verification requested. A broker will review your organisation."), "success")
+    return redirect(url_for("auth.profile"))

@@ -3,4 +3,4 @@ from flask import Blueprint
 
 bp = Blueprint("brokers", __name__)
 
-from marketplace.brokers import routes  # noqa: E402,F401
+from marketplace.brokers import deal_routes, ranker_routes, routes  # noqa: E402,F401

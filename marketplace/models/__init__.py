@@ -24,7 +24,14 @@ from marketplace.models.organisation import (
     OrgKind,
     VerificationStatus,
 )
-from marketplace.models.payment import Fee, FeeKind, Payment, PaymentPurpose, PaymentStatus, StripeEvent
+from marketplace.models.payment import (
+    Fee,
+    FeeKind,
+    Payment,
+    PaymentPurpose,
+    PaymentStatus,
+    StripeEvent,
+)
 from marketplace.models.product import FinanceProduct, ProductStatus
 from marketplace.models.ranker import RankerModel
 from marketplace.models.reference import Country, FxRate, GridFactor, TaxonomyActivity

@@ -4,12 +4,13 @@ from flask_login import current_user, login_required
 from sqlalchemy import text
 from sqlalchemy.exc import SQLAlchemyError
 
+from marketplace.deals.forms import interest_form_for
 from marketplace.extensions import db, limiter
 from marketplace.models import Document
 from marketplace.owners.forms import ConfirmForm, DocumentForm
 from marketplace.public import bp
 from marketplace.security import get_or_404
-from marketplace.services import documents, stats, visibility
+from marketplace.services import documents, stats, suggestions, visibility
 
 
 @bp.route("/")
@@ -28,7 +29,11 @@ def need_detail(need_id):
                            is_staff=visibility.is_staff(current_user),
                            document_form=DocumentForm(), confirm_form=ConfirmForm(),
                            visible_documents=[d for d in need.documents
-                                              if documents.can_download(current_user, d)])
+                                              if documents.can_download(current_user, d)],
+                           interest_form=interest_form_for(current_user, need_id=need.id),
+                           suggested=suggestions.suggestions_for_need(need.id)
+                           if visibility.owns(current_user, need)
+                           or visibility.is_staff(current_user) else [])
 
 
 @bp.route("/products/<int:product_id>")
@@ -38,7 +43,11 @@ def product_detail(product_id):
     product = visibility.product_for_viewer(product_id, current_user)
     return render_template("public/product.html", product=product,
                            is_owner=visibility.owns(current_user, product),
-                           confirm_form=ConfirmForm())
+                           confirm_form=ConfirmForm(),
+                           interest_form=interest_form_for(current_user, product_id=product.id),
+                           suggested=suggestions.suggestions_for_product(product.id)
+                           if visibility.owns(current_user, product)
+                           or visibility.is_staff(current_user) else [])
 
 
 @bp.route("/documents/<int:document_id>")

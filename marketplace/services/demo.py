@@ -10,6 +10,7 @@ from sqlalchemy import func, insert, select
 from marketplace.extensions import db
 from marketplace.models import (
     Country,
+    FeeStatus,
     FinanceProduct,
     FinancingNeed,
     FxRate,
@@ -26,6 +27,7 @@ from marketplace.models import (
 from marketplace.reference import catalog, sectors
 from marketplace.services import demo_content as content
 from marketplace.services.estimates import impact_columns
+from marketplace.services.payments import ensure_default_fees
 from marketplace.services.reference import load_reference_data
 
 BATCH = 2000
@@ -41,6 +43,7 @@ def seed(needs: int = 60, products: int = 30, progress: Progress = _no_progress)
     if not db.session.scalar(select(func.count()).select_from(Country)):
         load_reference_data()
     _ensure_fx_rates()
+    ensure_default_fees()
     orgs = _ensure_organisations()
     users = _ensure_users(orgs)
     db.session.commit()
@@ -196,6 +199,9 @@ def _need_row(i: int, sponsors, users, rates, rate_ids) -> dict:
         "tenor_years": rng.randint(*tenors), "stage": rng.choice(sectors.STAGES[1:5]),
         "capacity": Decimal(mw) if mw else None, "capacity_unit": unit,
         "show_organisation": i % 3 != 0, "status": status,
+        # Needs past review were published with their fee paid or, for pilots, waived.
+        "fee_status": FeeStatus.UNPAID if status in (NeedStatus.DRAFT, NeedStatus.SUBMITTED)
+        else (FeeStatus.WAIVED if i % 4 == 0 else FeeStatus.PAID),
         "submitted_at": published - timedelta(days=3) if status != NeedStatus.DRAFT else None,
         "published_at": published if status in (NeedStatus.PUBLISHED,
                                                  NeedStatus.IN_NEGOTIATION) else None,

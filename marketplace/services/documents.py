@@ -13,6 +13,7 @@ from marketplace.extensions import db
 from marketplace.models import Document, FinancingNeed, Match, MatchStatus, Role, User
 from marketplace.services import ServiceError, transactional
 from marketplace.services.audit import record
+from marketplace.services.payments import has_membership_rights
 
 MAX_DOCUMENT_BYTES = 10 * 1024 * 1024
 CONTENT_TYPES = {
@@ -91,6 +92,8 @@ def can_download(user: User, document: Document) -> bool:
         return False
     if user.role in (Role.BROKER, Role.ADMIN):
         return True
+    if document.message_id is not None:
+        return _in_conversation_of(user, document.message_id)
     need = db.session.get(FinancingNeed, document.need_id) if document.need_id else None
     if need is None:
         return False
@@ -98,7 +101,17 @@ def can_download(user: User, document: Document) -> bool:
         return True
     if user.role != Role.INVESTOR:
         return False
-    return _introduced(need.id, user.organisation_id)
+    # Downloads are a member right; has_membership_rights lets everyone through without Stripe.
+    return _introduced(need.id, user.organisation_id) and has_membership_rights(user.organisation)
+
+
+def _in_conversation_of(user: User, message_id: int) -> bool:
+    """A message attachment is for the people who can read its conversation."""
+    from marketplace.models import Message
+    from marketplace.services.conversations import can_read
+
+    message = db.session.get(Message, message_id)
+    return message is not None and can_read(message.conversation, user)
 
 
 def _introduced(need_id: int, organisation_id: int) -> bool:

@@ -7,6 +7,7 @@ from sqlalchemy.orm.exc import StaleDataError
 
 from marketplace.extensions import db
 from marketplace.models import (
+    FeeStatus,
     FinanceProduct,
     FinancingNeed,
     NeedStatus,
@@ -18,6 +19,7 @@ from marketplace.services import ServiceError, transactional
 from marketplace.services.audit import record
 from marketplace.services.estimates import impact_columns
 from marketplace.services.fx import to_usd
+from marketplace.services.suggestions import refresh_quietly
 
 # Which status each action moves a need to, and from where it may start.
 NEED_TRANSITIONS = {
@@ -31,6 +33,7 @@ NEED_TRANSITIONS = {
     "mark_financed": ({NeedStatus.PUBLISHED, NeedStatus.IN_NEGOTIATION}, NeedStatus.FINANCED),
 }
 EDITABLE_NEED_STATUSES = {NeedStatus.DRAFT, NeedStatus.SUBMITTED, NeedStatus.PUBLISHED}
+MATCHABLE_NEED_STATUSES = {NeedStatus.PUBLISHED, NeedStatus.IN_NEGOTIATION}
 
 PRODUCT_TRANSITIONS = {
     "activate": ({ProductStatus.DRAFT, ProductStatus.PAUSED}, ProductStatus.ACTIVE),
@@ -137,6 +140,8 @@ def update_need(need: FinancingNeed, data: NeedInput, actor: User) -> FinancingN
     _derive_need(need)
     record("need.updated", actor=actor, target=need)
     _commit()
+    if need.status in MATCHABLE_NEED_STATUSES:
+        refresh_quietly(need)
     return need
 
 
@@ -154,6 +159,9 @@ def transition_need(need: FinancingNeed, action: str, actor: User, note: str = "
         raise ServiceError(_l("This need is %(status)s, so it cannot be %(target)s.",
                               status=_status_text(need.status),
                               target=_status_text(target)), 409)
+    if action == "publish" and need.fee_status not in (FeeStatus.PAID, FeeStatus.WAIVED):
+        raise ServiceError(_l("The listing fee of this need is unpaid. The owner pays it, or a "
+                              "broker waives it, before the need is published."), 409)
     old = need.status
     need.status = target
     now = utcnow()
@@ -163,6 +171,8 @@ def transition_need(need: FinancingNeed, action: str, actor: User, note: str = "
         need.published_at = now
     record(f"need.{action}", actor=actor, target=need, old=str(old), new=str(target), note=note)
     _commit()
+    if target == NeedStatus.PUBLISHED:
+        refresh_quietly(need)
 
 
 def _product_usd(product: FinanceProduct) -> None:
@@ -196,6 +206,8 @@ def update_product(product: FinanceProduct, data: ProductInput, actor: User) -> 
     _product_usd(product)
     record("product.updated", actor=actor, target=product)
     _commit()
+    if product.status == ProductStatus.ACTIVE:
+        refresh_quietly(product)
     return product
 
 
@@ -214,3 +226,5 @@ def transition_product(product: FinanceProduct, action: str, actor: User) -> Non
         product.activated_at = utcnow()
     record(f"product.{action}", actor=actor, target=product, old=str(old), new=str(target))
     _commit()
+    if target == ProductStatus.ACTIVE:
+        refresh_quietly(product)

@@ -1,0 +1,260 @@
+"""Two-stage ranking both ways: rules + text cosine, then logistic regression on the top."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import numpy as np
+from sklearn.pipeline import Pipeline
+
+from .candidates import (
+    Pair,
+    RuleConfig,
+    constraint_checks,
+    harmonic,
+    missed_count,
+    rule_parts,
+    stage_one,
+)
+from .features import (
+    FEATURE_NAMES,
+    FEATURES,
+    compute_features,
+    hits_for_grid,
+    hits_for_need,
+    hits_for_product,
+    text_for_need,
+    text_for_product,
+)
+from .index import MatchingIndex, Side
+from .records import Need, Product
+from .stats import AcceptanceStats, AlignedRates, align
+
+HEAD_SIDES = {
+    "need": ("need", "both"),
+    "product": ("product", "both"),
+    "joint": ("need", "product", "both"),
+}
+
+
+def head_columns(head: str) -> np.ndarray:
+    """Feature columns a head of the model reads."""
+    return np.array([j for j, (_, side) in enumerate(FEATURES) if side in HEAD_SIDES[head]])
+
+
+@dataclass
+class RankerModel:
+    """Learned stage 2: a logistic head per direction (or one joint head) plus acceptance stats."""
+
+    heads: dict[str, Pipeline]
+    stats: AcceptanceStats
+    config: RuleConfig = field(default_factory=RuleConfig)
+    stage_two: int = 300  # stage-1 candidates re-scored by the learned heads
+    feature_names: tuple[str, ...] = FEATURE_NAMES
+    version: str | None = None
+
+    def head_scores(self, X: np.ndarray) -> dict[str, np.ndarray]:
+        """Acceptance probability per head for a feature matrix (..., F)."""
+        flat = X.reshape(-1, X.shape[-1])
+        return {
+            name: pipe.predict_proba(flat[:, head_columns(name)])[:, 1].reshape(X.shape[:-1])
+            for name, pipe in self.heads.items()
+        }
+
+    def predict(self, X: np.ndarray) -> np.ndarray:
+        """Combined score: harmonic mean of the need→product and product→need heads."""
+        scores = self.head_scores(X)
+        if "joint" in scores:
+            return scores["joint"]
+        return harmonic(scores["need"], scores["product"])
+
+    def contributions(self, x: np.ndarray, limit: int = 5) -> list[dict]:
+        """Largest coef × scaled-value terms of one pair's logits, per head."""
+        terms = []
+        for name, pipe in self.heads.items():
+            cols = head_columns(name)
+            scaled = pipe[:-1].transform(x[cols].reshape(1, -1))[0]
+            for j, coef, value in zip(cols, pipe[-1].coef_[0], scaled, strict=True):
+                terms.append(
+                    {
+                        "feature": FEATURE_NAMES[j],
+                        "head": name,
+                        "value": float(x[j]),
+                        "contribution": float(coef * value),
+                    }
+                )
+        return sorted(terms, key=lambda t: -abs(t["contribution"]))[:limit]
+
+    def aligned(self, index: MatchingIndex) -> AlignedRates:
+        """Acceptance rates laid out along the index, computed once per index."""
+        key = ("rates", id(self))
+        if key not in index.cache:
+            index.cache[key] = align(
+                self.stats, index.products.records, list(index.vocabulary.ids["sector"])
+            )
+        return index.cache[key]
+
+
+@dataclass
+class Ranking:
+    """Top rows of the other side for one query, best first, with what explains them."""
+
+    rows: np.ndarray
+    scores: np.ndarray
+    features: np.ndarray
+    met: dict[str, np.ndarray]
+    stage: str  # "learned" or "rules"
+
+
+def _zero_rates(shape) -> dict[str, np.ndarray]:
+    zero = np.zeros(shape)
+    return {"product_rate": zero, "product_log_n": zero, "investor_sector_rate": zero}
+
+
+def _top(scores: np.ndarray, k: int) -> np.ndarray:
+    """Indices of the k highest scores, highest first (argpartition, then sort only those)."""
+    k = min(k, scores.size)
+    if k == 0:
+        return np.zeros(0, dtype=np.int64)
+    part = np.argpartition(-scores, k - 1)[:k] if k < scores.size else np.arange(scores.size)
+    return part[np.argsort(-scores[part], kind="stable")]
+
+
+def _stage_one(
+    query: Side,
+    items: Side,
+    hits: dict,
+    cosine: np.ndarray,
+    config: RuleConfig,
+    k: int,
+    need_is_query: bool,
+) -> tuple[np.ndarray, np.ndarray]:
+    """Rows and stage-1 scores of the top k items; graded scores only for candidate rows."""
+
+    def pair_of(rows) -> Pair:
+        sub = items.take(rows)
+        picked = {name: h[rows] for name, h in hits.items()}
+        return (
+            Pair(query, sub, picked, {}, {}) if need_is_query else Pair(sub, query, picked, {}, {})
+        )
+
+    missed = missed_count(constraint_checks(pair_of(slice(None)), config))
+    rows = np.flatnonzero(missed <= config.max_missed)
+    if rows.size < k:  # too few candidates: rank non-candidates too, below them
+        rows = np.arange(cosine.size)
+    first = stage_one(rule_parts(pair_of(rows), config), cosine[rows], config)
+    top = _top(first, k)
+    return rows[top], first[top]
+
+
+def _finish(pair: Pair, model, config: RuleConfig, stage1: np.ndarray, limit: int) -> Ranking:
+    """Score the candidates with the learned heads (if any) and keep the best `limit`."""
+    X, parts = compute_features(pair, config)
+    scores = model.predict(X) if model is not None else stage1
+    order = np.argsort(-scores, kind="stable")[:limit]
+    met = {c: np.broadcast_to(v, scores.shape)[order] for c, v in parts["met"].items()}
+    return Ranking(order, scores[order], X[order], met, "learned" if model else "rules")
+
+
+def rank_products(
+    index: MatchingIndex,
+    need: Need,
+    model: RankerModel | None = None,
+    limit: int = 100,
+    config: RuleConfig | None = None,
+) -> Ranking:
+    """Products for a need: stage 1 over every product, stage 2 over the top few hundred."""
+    config = model.config if model else config or RuleConfig()
+    query = index.need_query(need)
+    hits, cosine = hits_for_need(index, query)
+    products = index.products.side
+    k = max(model.stage_two if model else 0, limit)
+    top, first = _stage_one(query.side, products, hits, cosine, config, k, need_is_query=True)
+    rates = _zero_rates(top.shape)
+    if model is not None:
+        rates = model.aligned(index).for_pairs(top, model.aligned(index).sector_code(need.sector))
+    pair = Pair(
+        query.side,
+        products.take(top),
+        {k: v[top] for k, v in hits.items()},
+        text_for_need(index, query, top),
+        rates,
+    )
+    ranking = _finish(pair, model, config, first, limit)
+    ranking.rows = top[ranking.rows]
+    return ranking
+
+
+def rank_needs(
+    index: MatchingIndex,
+    product: Product,
+    model: RankerModel | None = None,
+    limit: int = 100,
+    config: RuleConfig | None = None,
+) -> Ranking:
+    """Needs for a product: the same two stages, scored from the product's side."""
+    config = model.config if model else config or RuleConfig()
+    query = index.product_query(product)
+    hits, cosine = hits_for_product(index, query)
+    needs = index.needs.side
+    k = max(model.stage_two if model else 0, limit)
+    top, first = _stage_one(query.side, needs, hits, cosine, config, k, need_is_query=False)
+    rates = _zero_rates(top.shape)
+    if model is not None:
+        rates = _product_rates(index, model, product, top)
+    pair = Pair(
+        needs.take(top),
+        query.side,
+        {k: v[top] for k, v in hits.items()},
+        text_for_product(index, query, top),
+        rates,
+    )
+    ranking = _finish(pair, model, config, first, limit)
+    ranking.rows = top[ranking.rows]
+    return ranking
+
+
+def _product_rates(index: MatchingIndex, model: RankerModel, product: Product, need_rows) -> dict:
+    """Rates of one product against many needs (the product may be new to the index)."""
+    stats = model.stats
+    sectors = [index.needs.records[r].sector for r in need_rows]
+    decided = stats.product.get(product.id, (0, 0))[1]
+    return {
+        "product_rate": np.full(len(need_rows), stats.rate(stats.product, product.id)),
+        "product_log_n": np.full(len(need_rows), np.log1p(decided)),
+        "investor_sector_rate": np.array(
+            [stats.rate(stats.investor_sector, (product.investor_key, s)) for s in sectors]
+        ),
+    }
+
+
+def grid_scores(
+    index: MatchingIndex, need_rows: np.ndarray, model: RankerModel | None, config: RuleConfig
+) -> dict[str, np.ndarray]:
+    """Scores of some needs against every product: rules, tfidf, stage 1 and learned."""
+    hits, text = hits_for_grid(index, need_rows)
+    need_side = index.needs.side.take(np.asarray(need_rows)[:, None])
+    product_side = index.products.side.take(np.newaxis)
+    rates = _zero_rates((1, len(index.products)))
+    if model is not None:
+        aligned = model.aligned(index)
+        codes = np.array([aligned.sector_code(index.needs.records[r].sector) for r in need_rows])
+        rates = aligned.for_pairs(np.arange(len(index.products))[None, :], codes[:, None])
+    X, parts = compute_features(Pair(need_side, product_side, hits, text, rates), config)
+    first = stage_one(parts, text["stage1"], config)
+    out = {"rules": parts["rules"], "tfidf": text["text"], "stage1": first}
+    if model is not None:
+        out["learned"] = _two_stage(first, model.predict(X), model.stage_two)
+    return out
+
+
+def _two_stage(first: np.ndarray, learned: np.ndarray, k: int) -> np.ndarray:
+    """Learned scores on each row's stage-1 top k, ranked above the rest kept in stage-1 order."""
+    k = min(k, first.shape[1])
+    top = np.argpartition(-first, k - 1, axis=1)[:, :k]
+    final = (
+        first - 10.0
+    )  # stage-1 scores lie in [-1, 1.5]; this keeps the rest below any probability
+    rows = np.arange(first.shape[0])[:, None]
+    final[rows, top] = 10.0 + learned[rows, top]
+    return final
