@@ -51,6 +51,19 @@ def get_metadata():
     return target_db.metadata
 
 
+# Indexes made with raw SQL in migrations (expression, trigram, partial): not on the models.
+RAW_SQL_INDEXES = {
+    "ix_financing_needs_newest", "ix_financing_needs_search_text",
+    "ix_financing_needs_instruments", "ix_financing_needs_facets", "ix_financing_needs_tco2e",
+    "ix_financing_needs_tco2e_per_usd", "ix_financing_needs_updated_at",
+}
+
+
+def include_object(obj, name, type_, reflected, compare_to):
+    """Keep autogenerate from proposing to drop the raw-SQL search indexes."""
+    return not (type_ == "index" and reflected and name in RAW_SQL_INDEXES)
+
+
 def run_migrations_offline():
     """Run migrations in 'offline' mode.
 
@@ -100,6 +113,7 @@ def run_migrations_online():
         context.configure(
             connection=connection,
             target_metadata=get_metadata(),
+            include_object=include_object,
             **conf_args
         )
 

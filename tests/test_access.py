@@ -110,6 +110,8 @@ EXPECTED_GET = {
     "search.saved": SIGNED_IN,
     "search.delete_saved": everyone(NOT_ALLOWED),
     "auth.request_verification": everyone(NOT_ALLOWED),
+    "brokers.taxonomy_claim": everyone(NOT_ALLOWED),
+    "public.browse_needs": everyone(OK),
     # access-table: add new endpoints above this line
 }
 
@@ -154,6 +156,7 @@ EXPECTED_POST = {
     "search.delete_saved": {"anonymous": LOGIN, "owner": 404, "investor": OK, "broker": 404,
                             "admin": 404},
     "auth.request_verification": only("owner", "investor"),
+    "brokers.taxonomy_claim": only("broker", "admin"),
     # access-post-table: add new endpoints above this line
 }
 

@@ -175,3 +175,27 @@ def test_flask_alerts_send_command(app, outbox, start, owner):
     assert "emails sent: 0" in again.output
     bad = runner.invoke(args=["alerts", "send", "--now", "yesterday"])
     assert bad.exit_code != 0 and "ISO 8601" in bad.output
+
+
+def test_lapsed_investor_membership_stops_alerts(app, monkeypatch):
+    """With Stripe configured, an investor without an active membership gets no digest."""
+    from datetime import timedelta
+
+    from marketplace.models import MembershipStatus, NeedStatus, Organisation, Role
+    from marketplace.services.alerts import send_due_alerts
+    from tests.factories import make_need, make_saved_search, make_user
+
+    app.config["STRIPE_SECRET_KEY"] = "sk_test_configured"
+    try:
+        investor = make_user(app, role=Role.INVESTOR)
+        make_saved_search(app, investor, frequency="daily")
+        owner = make_user(app, role=Role.OWNER)
+        make_need(app, owner, status=NeedStatus.PUBLISHED)
+        with app.app_context(), app.test_request_context():
+            org = db.session.get(Organisation, investor.organisation_id)
+            org.membership_status = MembershipStatus.LAPSED
+            db.session.commit()
+            run = send_due_alerts(utcnow() + timedelta(days=2))
+            assert run.sent == 0 and run.skipped == 1
+    finally:
+        app.config["STRIPE_SECRET_KEY"] = None

@@ -281,3 +281,16 @@ def test_admin_fx_rate_is_used_by_new_needs(app, client, login_as, owner):
     post_form(owner_client, "/owner/needs/new", {**NEED_FORM, "currency": "EUR", "amount": "1000"})
     with app.app_context():
         assert db.session.scalar(select(FinancingNeed.amount_usd)) == Decimal("1100.00")
+
+
+def test_visitors_browse_published_needs_with_facets(app, owner):
+    make_need(app, owner, status=NeedStatus.PUBLISHED, title_en="Visible solar park",
+              show_organisation=False)
+    make_need(app, owner, status=NeedStatus.DRAFT, title_en="Secret draft")
+    page = app.test_client().get("/needs?sector=solar").get_data(as_text=True)
+    assert "Visible solar park" in page and "Secret draft" not in page
+    with app.app_context():
+        from marketplace.models import Organisation
+
+        assert db.session.get(Organisation, owner.organisation_id).name not in page
+    assert "Save this search" not in page

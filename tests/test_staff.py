@@ -105,3 +105,23 @@ def test_owner_asks_for_verification_and_broker_sees_it_pending(app, client, log
     page = broker.get("/broker/organisations?status=pending").get_data(as_text=True)
     with app.app_context():
         assert db.session.get(Organisation, owner.organisation_id).name in page
+
+
+def test_broker_rejects_a_taxonomy_claim_and_the_badge_shows(app, client, login_as):
+    from marketplace.models import FinancingNeed, NeedStatus
+    from tests.factories import make_need
+
+    owner = make_user(app, role=Role.OWNER)
+    need = make_need(app, owner, status=NeedStatus.PUBLISHED, taxonomy_activity_ref="4.1")
+    login_as(make_user(app, role=Role.BROKER))
+    url = f"/broker/needs/{need.id}/taxonomy-claim"
+    refused = post_form(client, url, {"decision": "rejected", "reason": ""},
+                        page=f"/needs/{need.id}", follow_redirects=True)
+    assert "Give a reason for the rejection." in refused.get_data(as_text=True)
+    post_form(client, url, {"decision": "rejected", "reason": "Grid connection is coal-heavy"},
+              page=f"/needs/{need.id}")
+    with app.app_context():
+        stored = db.session.get(FinancingNeed, need.id)
+        assert stored.taxonomy_claim_status == VerificationStatus.REJECTED
+        assert db.session.scalar(select(AuditLog).where(AuditLog.action == "need.taxonomy_claim"))
+    assert "Claim rejected" in app.test_client().get(f"/needs/{need.id}").get_data(as_text=True)

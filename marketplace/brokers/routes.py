@@ -74,3 +74,22 @@ def need_decision(need_id, action):
         flash(_("Need published.") if action == "publish" else _("Need returned to its owner."),
               "success")
     return redirect(url_for("brokers.needs_to_review"))
+
+
+@bp.route("/needs/<int:need_id>/taxonomy-claim", methods=["POST"])
+@role_required(Role.BROKER, Role.ADMIN)
+def taxonomy_claim(need_id):
+    """Verify or reject the taxonomy claim of a need, with a reason."""
+    need = get_or_404(FinancingNeed, need_id)
+    form = VerificationForm()
+    if not form.validate_on_submit():
+        flash(" ".join(str(e) for errors in form.errors.values() for e in errors), "danger")
+    else:
+        try:
+            organisations.decide_taxonomy_claim(need, VerificationStatus(form.decision.data),
+                                                form.reason.data, current_user)
+        except ServiceError as error:
+            flash(str(error.message), "danger")
+        else:
+            flash(_("Taxonomy claim decision recorded."), "success")
+    return redirect(url_for("public.need_detail", need_id=need_id))

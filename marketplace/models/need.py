@@ -7,6 +7,7 @@ from sqlalchemy import ForeignKey, Integer, Numeric, String, Text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from marketplace.models.base import Base, TimestampMixin, enum_column, utcnow
+from marketplace.models.organisation import VerificationStatus
 
 
 class NeedStatus(StrEnum):
@@ -57,6 +58,12 @@ class FinancingNeed(TimestampMixin, Base):
     estimated_tco2e_per_year: Mapped[Decimal | None] = mapped_column(Numeric(14, 1), index=True)
     impact_method: Mapped[str | None] = mapped_column(String(32))
     impact_detail: Mapped[dict] = mapped_column(default=dict)
+    # A broker's review of the owner's taxonomy claim (activity and alignment).
+    taxonomy_claim_status: Mapped[VerificationStatus] = enum_column(
+        VerificationStatus, default=VerificationStatus.UNVERIFIED)
+    taxonomy_claim_reason: Mapped[str | None] = mapped_column(Text)
+    taxonomy_claim_decided_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    taxonomy_claim_decided_at: Mapped[datetime | None]
     show_organisation: Mapped[bool] = mapped_column(default=False)
     status: Mapped[NeedStatus] = enum_column(NeedStatus, default=NeedStatus.DRAFT, index=True)
     fee_status: Mapped[FeeStatus] = enum_column(FeeStatus, default=FeeStatus.UNPAID)
@@ -66,7 +73,7 @@ class FinancingNeed(TimestampMixin, Base):
     version_id: Mapped[int] = mapped_column(Integer, default=1)
 
     organisation = relationship("Organisation")
-    created_by = relationship("User")
+    created_by = relationship("User", foreign_keys=[created_by_id])
     country = relationship("Country")
     taxonomy_activity = relationship("TaxonomyActivity")
     fx_rate = relationship("FxRate")

@@ -1,16 +1,21 @@
 """Landing page, listing pages, document downloads and /healthz."""
-from flask import abort, jsonify, render_template, send_file
+from flask import abort, jsonify, render_template, request, send_file
 from flask_login import current_user, login_required
 from sqlalchemy import text
 from sqlalchemy.exc import SQLAlchemyError
 
+from marketplace.brokers.forms import VerificationForm
 from marketplace.deals.forms import interest_form_for
 from marketplace.extensions import db, limiter
 from marketplace.models import Document
 from marketplace.owners.forms import ConfirmForm, DocumentForm
 from marketplace.public import bp
 from marketplace.security import get_or_404
-from marketplace.services import documents, stats, suggestions, visibility
+from marketplace.search.routes import search_helpers
+from marketplace.services import documents, search, stats, suggestions, visibility
+
+
+bp.context_processor(search_helpers)
 
 
 @bp.route("/")
@@ -18,6 +23,16 @@ def index():
     """Explain the platform and show the newest published needs in summary."""
     return render_template("public/index.html", figures=stats.platform_figures(),
                            needs=stats.latest_published_needs(limit=6))
+
+
+@bp.route("/needs")
+def browse_needs():
+    """Published needs in summary for everyone, with the same facets investors use."""
+    geo = search.geography()
+    filters = search.parse_filters(request.args.to_dict(flat=False), "needs", geo)
+    result = search.search_needs(filters, search.parse_page(request.args.get("page")), geo)
+    return render_template("search/needs.html", result=result, form=None,
+                           endpoint="public.browse_needs")
 
 
 @bp.route("/needs/<int:need_id>")
@@ -28,6 +43,7 @@ def need_detail(need_id):
                            is_owner=visibility.owns(current_user, need),
                            is_staff=visibility.is_staff(current_user),
                            document_form=DocumentForm(), confirm_form=ConfirmForm(),
+                           claim_form=VerificationForm(),
                            visible_documents=[d for d in need.documents
                                               if documents.can_download(current_user, d)],
                            interest_form=interest_form_for(current_user, need_id=need.id),

@@ -86,6 +86,13 @@ def is_due(saved: SavedSearch, now: datetime) -> bool:
     return period is not None and now - period_start(saved) >= period - SLACK
 
 
+def _may_receive_alerts(user) -> bool:
+    """Alerts are a membership right for investors (open to all when Stripe is not configured)."""
+    from marketplace.services.payments import has_membership_rights
+
+    return user.role != Role.INVESTOR or has_membership_rights(user.organisation)
+
+
 def send_due_alerts(now: datetime | None = None) -> AlertRun:
     """Email each due digest that has new matches and mark its period covered, in one commit."""
     # A due search with nothing new gets no email, but its period is covered all the same; a
@@ -97,7 +104,8 @@ def send_due_alerts(now: datetime | None = None) -> AlertRun:
                  .options(joinedload(SavedSearch.user)).order_by(SavedSearch.id))
     for saved in db.session.scalars(statement):
         run.checked += 1
-        if not saved.user.active or saved.user.role not in SEARCH_ROLES["needs"]:
+        if (not saved.user.active or saved.user.role not in SEARCH_ROLES["needs"]
+                or not _may_receive_alerts(saved.user)):
             run.skipped += 1
         elif is_due(saved, now):
             run.due += 1

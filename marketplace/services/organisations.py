@@ -1,8 +1,8 @@
-"""Organisation verification by brokers."""
+"""Brokers' verification of organisations and of the taxonomy claims of needs."""
 from flask_babel import lazy_gettext as _l
 
 from marketplace.extensions import db
-from marketplace.models import Organisation, User, VerificationStatus, utcnow
+from marketplace.models import FinancingNeed, Organisation, User, VerificationStatus, utcnow
 from marketplace.services import ServiceError
 from marketplace.services.audit import record
 
@@ -30,4 +30,20 @@ def request_verification(organisation: Organisation, user: User) -> None:
         raise ServiceError(_l("This organisation is already verified."), 409)
     organisation.verification_status = VerificationStatus.PENDING
     record("organisation.verification_requested", actor=user, target=organisation)
+    db.session.commit()
+
+
+def decide_taxonomy_claim(need: FinancingNeed, status: VerificationStatus, reason: str,
+                          broker: User) -> None:
+    """Mark a need's taxonomy claim verified or rejected; a rejection needs a reason."""
+    if status not in (VerificationStatus.VERIFIED, VerificationStatus.REJECTED):
+        raise ServiceError(_l("Choose verified or rejected."))
+    reason = (reason or "").strip()
+    if status == VerificationStatus.REJECTED and not reason:
+        raise ServiceError(_l("Give a reason for the rejection."))
+    old = need.taxonomy_claim_status
+    need.taxonomy_claim_status, need.taxonomy_claim_reason = status, reason or None
+    need.taxonomy_claim_decided_by_id, need.taxonomy_claim_decided_at = broker.id, utcnow()
+    record("need.taxonomy_claim", actor=broker, target=need, old=str(old), new=str(status),
+           reason=reason)
     db.session.commit()
