@@ -6,9 +6,9 @@ from sqlalchemy import select
 from tqdm import tqdm
 
 from marketplace.alerts_cli import alerts_cli
-from marketplace.ranker_cli import ranker_cli
 from marketplace.extensions import db
 from marketplace.models import Hub, Organisation, OrgKind, Role
+from marketplace.ranker_cli import ranker_cli
 from marketplace.services import ServiceError, accounts, demo
 from marketplace.services.demo_content import DEMO_ACCOUNTS, DEMO_PASSWORD
 from marketplace.services.demo_history import seed_history
@@ -36,7 +36,7 @@ def seed_demo(needs: int, products: int, with_history: bool) -> None:
         history = seed_history(DEMO_ACCOUNTS[2][0])
         click.echo(f"Broker history: {history['suggestions']} suggestions stored, "
                    f"{history['accepted']} accepted, {history['rejected']} rejected.")
-    click.echo("Demo log-ins (password for all: %s):" % DEMO_PASSWORD)
+    click.echo(f"Demo log-ins (password for all: {DEMO_PASSWORD}):")
     for email, role, _name, _org in DEMO_ACCOUNTS:
         click.echo(f"  {role:<9} {email}")
 

@@ -6,14 +6,18 @@ from werkzeug.exceptions import HTTPException
 from marketplace.extensions import db
 
 MESSAGES = {
-    400: (_l("Bad request"), _l("The request could not be understood. Please check the form and try again.")),
+    400: (_l("Bad request"),
+          _l("The request could not be understood. Please check the form and try again.")),
     403: (_l("Not allowed"), _l("Your account does not have access to this page.")),
-    404: (_l("Page not found"), _l("We could not find that page. It may have been moved or withdrawn.")),
+    404: (_l("Page not found"),
+          _l("We could not find that page. It may have been moved or withdrawn.")),
     405: (_l("Not allowed"), _l("This page does not accept that kind of request.")),
-    409: (_l("Conflict"), _l("Someone else changed this record first. Reload the page and try again.")),
+    409: (_l("Conflict"),
+          _l("Someone else changed this record first. Reload the page and try again.")),
     413: (_l("File too large"), _l("The upload is larger than the site accepts.")),
     429: (_l("Too many attempts"), _l("Please wait a few minutes before trying again.")),
-    500: (_l("Something went wrong"), _l("An unexpected error occurred. It has been logged and we will look into it.")),
+    500: (_l("Something went wrong"),
+          _l("An unexpected error occurred. It has been logged and we will look into it.")),
 }
 
 

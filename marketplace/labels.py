@@ -210,7 +210,8 @@ FEATURES = {
     "tag_cosine": _l("similar tags"),
     "product_acceptance_oof": _l("how often brokers accept this product"),
     "product_log_decisions": _l("decisions seen for this product"),
-    "investor_sector_acceptance_oof": _l("how often this investor's deals in the sector are accepted"),
+    "investor_sector_acceptance_oof": _l(
+        "how often this investor's deals in the sector are accepted"),
 }
 
 PAYMENT_PURPOSES = {

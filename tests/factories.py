@@ -1,4 +1,5 @@
 """Test data built through the real models and saved in the real database."""
+
 import itertools
 from decimal import Decimal
 
@@ -19,8 +20,12 @@ from marketplace.models import (
 PASSWORD = "correct-horse-9"
 _seq = itertools.count(1)
 
-ORG_KIND_FOR_ROLE = {Role.OWNER: OrgKind.SPONSOR, Role.INVESTOR: OrgKind.INVESTOR,
-                     Role.BROKER: OrgKind.BROKER_FIRM, Role.ADMIN: OrgKind.BROKER_FIRM}
+ORG_KIND_FOR_ROLE = {
+    Role.OWNER: OrgKind.SPONSOR,
+    Role.INVESTOR: OrgKind.INVESTOR,
+    Role.BROKER: OrgKind.BROKER_FIRM,
+    Role.ADMIN: OrgKind.BROKER_FIRM,
+}
 
 
 def _save(obj):
@@ -34,17 +39,27 @@ def _save(obj):
 
 def make_org(app, kind=OrgKind.SPONSOR, **fields) -> Organisation:
     with app.app_context():
-        return _save(Organisation(name=fields.pop("name", f"Org {next(_seq)}"), kind=kind,
-                                  hub=fields.pop("hub", Hub.HONG_KONG),
-                                  country_iso2=fields.pop("country_iso2", "HK"), **fields))
+        return _save(
+            Organisation(
+                name=fields.pop("name", f"Org {next(_seq)}"),
+                kind=kind,
+                hub=fields.pop("hub", Hub.HONG_KONG),
+                country_iso2=fields.pop("country_iso2", "HK"),
+                **fields,
+            )
+        )
 
 
 def make_user(app, role=Role.OWNER, organisation=None, password=PASSWORD, **fields) -> User:
     organisation = organisation or make_org(app, ORG_KIND_FOR_ROLE[role])
     with app.app_context():
-        user = User(email=fields.pop("email", f"user{next(_seq)}@example.com"), role=role,
-                    display_name=fields.pop("display_name", f"{role.value.title()} Person"),
-                    organisation_id=organisation.id, **fields)
+        user = User(
+            email=fields.pop("email", f"user{next(_seq)}@example.com"),
+            role=role,
+            display_name=fields.pop("display_name", f"{role.value.title()} Person"),
+            organisation_id=organisation.id,
+            **fields,
+        )
         user.set_password(password)
         return _save(user)
 
@@ -52,14 +67,20 @@ def make_user(app, role=Role.OWNER, organisation=None, password=PASSWORD, **fiel
 def make_need(app, owner: User, **fields) -> FinancingNeed:
     with app.app_context():
         need = FinancingNeed(
-            organisation_id=owner.organisation_id, created_by_id=owner.id,
-            title_en=fields.pop("title_en", "50 MW solar park"), country_iso2=fields.pop(
-                "country_iso2", "PK"), sector=fields.pop("sector", "solar"),
+            organisation_id=owner.organisation_id,
+            created_by_id=owner.id,
+            title_en=fields.pop("title_en", "50 MW solar park"),
+            country_iso2=fields.pop("country_iso2", "PK"),
+            sector=fields.pop("sector", "solar"),
             technology=fields.pop("technology", "solar_pv"),
-            amount=fields.pop("amount", Decimal("40000000")), currency=fields.pop("currency", "USD"),
+            amount=fields.pop("amount", Decimal("40000000")),
+            currency=fields.pop("currency", "USD"),
             amount_usd=fields.pop("amount_usd", Decimal("40000000")),
-            tenor_years=fields.pop("tenor_years", 12), stage=fields.pop("stage", "financing"),
-            status=fields.pop("status", NeedStatus.DRAFT), **fields)
+            tenor_years=fields.pop("tenor_years", 12),
+            stage=fields.pop("stage", "financing"),
+            status=fields.pop("status", NeedStatus.DRAFT),
+            **fields,
+        )
         if need.status == NeedStatus.PUBLISHED and need.published_at is None:
             need.published_at = utcnow()
         return _save(need)
@@ -67,25 +88,41 @@ def make_need(app, owner: User, **fields) -> FinancingNeed:
 
 def make_product(app, investor: User, **fields) -> FinanceProduct:
     values = {
-        "name_en": "Green project loan", "product_type": "green_loan",
-        "ticket_min": Decimal("10000000"), "ticket_max": Decimal("100000000"), "currency": "USD",
-        "ticket_min_usd": Decimal("10000000"), "ticket_max_usd": Decimal("100000000"),
-        "tenor_min_years": 5, "tenor_max_years": 15, "sectors": ["solar", "wind"],
-        "status": ProductStatus.ACTIVE, **fields,
+        "name_en": "Green project loan",
+        "product_type": "green_loan",
+        "ticket_min": Decimal("10000000"),
+        "ticket_max": Decimal("100000000"),
+        "currency": "USD",
+        "ticket_min_usd": Decimal("10000000"),
+        "ticket_max_usd": Decimal("100000000"),
+        "tenor_min_years": 5,
+        "tenor_max_years": 15,
+        "sectors": ["solar", "wind"],
+        "status": ProductStatus.ACTIVE,
+        **fields,
     }
     with app.app_context():
-        return _save(FinanceProduct(organisation_id=investor.organisation_id,
-                                    created_by_id=investor.id, **values))
+        return _save(
+            FinanceProduct(
+                organisation_id=investor.organisation_id, created_by_id=investor.id, **values
+            )
+        )
 
 
-def make_document(app, need: FinancingNeed, owner: User, content: bytes = b"%PDF-1.4 test\n",
-                  name: str = "feasibility.pdf"):
+def make_document(
+    app,
+    need: FinancingNeed,
+    owner: User,
+    content: bytes = b"%PDF-1.4 test\n",
+    name: str = "feasibility.pdf",
+):
     """A PDF stored the way the upload service stores one."""
     from marketplace.services import documents
 
     with app.app_context(), app.test_request_context():
-        attached = documents.attach_to_need(db.session.get(FinancingNeed, need.id), name,
-                                            content, db.session.get(User, owner.id))
+        attached = documents.attach_to_need(
+            db.session.get(FinancingNeed, need.id), name, content, db.session.get(User, owner.id)
+        )
         db.session.refresh(attached)
         db.session.expunge(attached)
         return attached
@@ -97,12 +134,19 @@ def make_fx_rate(app, currency="CNY", usd_per_unit="0.14", as_of=None):
     from marketplace.models import FxRate
 
     with app.app_context():
-        return _save(FxRate(currency=currency, usd_per_unit=Decimal(usd_per_unit),
-                            as_of=as_of or date(2026, 11, 1), source="test rate"))
+        return _save(
+            FxRate(
+                currency=currency,
+                usd_per_unit=Decimal(usd_per_unit),
+                as_of=as_of or date(2026, 11, 1),
+                source="test rate",
+            )
+        )
 
 
-def make_match(app, need: FinancingNeed, product: FinanceProduct, status=None, broker=None,
-               **fields):
+def make_match(
+    app, need: FinancingNeed, product: FinanceProduct, status=None, broker=None, **fields
+):
     """A match; when introduced (or later), with its conversation and everyone in it."""
     from marketplace.models import (
         Conversation,
@@ -114,21 +158,34 @@ def make_match(app, need: FinancingNeed, product: FinanceProduct, status=None, b
 
     status = status or MatchStatus.SUGGESTED
     with app.app_context():
-        match = Match(need_id=need.id, product_id=product.id, status=status,
-                      score=fields.pop("score", 0.8), **fields)
+        match = Match(
+            need_id=need.id,
+            product_id=product.id,
+            status=status,
+            score=fields.pop("score", 0.8),
+            **fields,
+        )
         db.session.add(match)
         db.session.flush()
         if status not in (MatchStatus.SUGGESTED, MatchStatus.REJECTED, MatchStatus.ACCEPTED):
-            db.session.add(MatchEvent(match_id=match.id, from_status=MatchStatus.ACCEPTED,
-                                      to_status=MatchStatus.INTRODUCED,
-                                      actor_id=getattr(broker, "id", None)))
+            db.session.add(
+                MatchEvent(
+                    match_id=match.id,
+                    from_status=MatchStatus.ACCEPTED,
+                    to_status=MatchStatus.INTRODUCED,
+                    actor_id=getattr(broker, "id", None),
+                )
+            )
             conversation = Conversation(match_id=match.id)
             db.session.add(conversation)
             db.session.flush()
             people = {need.created_by_id, product.created_by_id} | (
-                {broker.id} if broker else set())
-            db.session.add_all(ConversationParticipant(conversation_id=conversation.id,
-                                                       user_id=uid) for uid in people)
+                {broker.id} if broker else set()
+            )
+            db.session.add_all(
+                ConversationParticipant(conversation_id=conversation.id, user_id=uid)
+                for uid in people
+            )
         return _save(match)
 
 
@@ -137,11 +194,16 @@ def make_saved_search(app, user: User, **fields):
     from marketplace.models import AlertFrequency, SavedSearch
 
     with app.app_context():
-        return _save(SavedSearch(user_id=user.id, name=fields.pop("name", "Solar in South Asia"),
-                                 target=fields.pop("target", "needs"),
-                                 filters=fields.pop("filters", {"sector": ["solar"]}),
-                                 frequency=fields.pop("frequency", AlertFrequency.WEEKLY),
-                                 **fields))
+        return _save(
+            SavedSearch(
+                user_id=user.id,
+                name=fields.pop("name", "Solar in South Asia"),
+                target=fields.pop("target", "needs"),
+                filters=fields.pop("filters", {"sector": ["solar"]}),
+                frequency=fields.pop("frequency", AlertFrequency.WEEKLY),
+                **fields,
+            )
+        )
 
 
 def make_payment(app, user: User, **fields):
@@ -151,10 +213,15 @@ def make_payment(app, user: User, **fields):
     from marketplace.models import Payment, PaymentPurpose, PaymentStatus
 
     with app.app_context():
-        return _save(Payment(
-            user_id=user.id, organisation_id=user.organisation_id,
-            purpose=fields.pop("purpose", PaymentPurpose.LISTING_FEE),
-            status=fields.pop("status", PaymentStatus.PAID),
-            amount=fields.pop("amount", Decimal("500.00")), currency=fields.pop("currency", "USD"),
-            idempotency_key=fields.pop("idempotency_key", f"gsr-test-{uuid.uuid4().hex}"),
-            **fields))
+        return _save(
+            Payment(
+                user_id=user.id,
+                organisation_id=user.organisation_id,
+                purpose=fields.pop("purpose", PaymentPurpose.LISTING_FEE),
+                status=fields.pop("status", PaymentStatus.PAID),
+                amount=fields.pop("amount", Decimal("500.00")),
+                currency=fields.pop("currency", "USD"),
+                idempotency_key=fields.pop("idempotency_key", f"gsr-test-{uuid.uuid4().hex}"),
+                **fields,
+            )
+        )

@@ -3,8 +3,8 @@
 GET is checked for every endpoint. Endpoints that change state are also POSTed with a valid CSRF
 token and an empty form, to show that the wrong role is refused before any validation.
 """
-import pytest
 
+import pytest
 from sqlalchemy import select
 
 from marketplace.extensions import db
@@ -80,16 +80,26 @@ EXPECTED_GET = {
     "brokers.advance": everyone(NOT_ALLOWED),
     "brokers.close_won": everyone(NOT_ALLOWED),
     "brokers.close_lost": everyone(NOT_ALLOWED),
-    "deals.my_deals": {"anonymous": LOGIN, "owner": OK, "investor": OK, "broker": 302,
-                       "admin": 302},
+    "deals.my_deals": {
+        "anonymous": LOGIN,
+        "owner": OK,
+        "investor": OK,
+        "broker": 302,
+        "admin": 302,
+    },
     "deals.match_detail": SIGNED_IN,
     "deals.conversation": SIGNED_IN,
     "deals.notifications": SIGNED_IN,
     "deals.respond": everyone(NOT_ALLOWED),
     "deals.express_interest": everyone(NOT_ALLOWED),
     "billing.history": SIGNED_IN,
-    "billing.receipt": {"anonymous": LOGIN, "owner": OK, "investor": FORBIDDEN,
-                        "broker": FORBIDDEN, "admin": OK},
+    "billing.receipt": {
+        "anonymous": LOGIN,
+        "owner": OK,
+        "investor": FORBIDDEN,
+        "broker": FORBIDDEN,
+        "admin": OK,
+    },
     "billing.pay_listing_fee": only("owner"),
     "billing.checkout_success": SIGNED_IN,
     "billing.checkout_cancel": SIGNED_IN,
@@ -153,8 +163,13 @@ EXPECTED_POST = {
     "brokers.activate_version": only("broker", "admin"),
     "search.saved": only("owner", "investor", "broker", "admin"),  # empty form: 400
     # the saved search in `world` is the investor's: anyone else's is not found
-    "search.delete_saved": {"anonymous": LOGIN, "owner": 404, "investor": OK, "broker": 404,
-                            "admin": 404},
+    "search.delete_saved": {
+        "anonymous": LOGIN,
+        "owner": 404,
+        "investor": OK,
+        "broker": 404,
+        "admin": 404,
+    },
     "auth.request_verification": only("owner", "investor"),
     "brokers.taxonomy_claim": only("broker", "admin"),
     # access-post-table: add new endpoints above this line
@@ -176,25 +191,42 @@ def world(app):
     saved_search = make_saved_search(app, users["investor"])
     with app.app_context():
         conversation_id = db.session.scalar(select(Conversation.id))
-    return {"users": users, "need": need, "product": product, "org": other, "document": document,
-            "match": match, "conversation_id": conversation_id, "payment": payment,
-            "saved_search": saved_search}
+    return {
+        "users": users,
+        "need": need,
+        "product": product,
+        "org": other,
+        "document": document,
+        "match": match,
+        "conversation_id": conversation_id,
+        "payment": payment,
+        "saved_search": saved_search,
+    }
 
 
 def url_args(world) -> dict:
     """Arguments for routes that take some; unknown arguments fail the test loudly."""
     return {
-        "org_id": world["org"].id, "user_id": world["users"]["owner"].id,
-        "need_id": world["need"].id, "product_id": world["product"].id, "token": "not-a-token",
-        "document_id": world["document"].id, "match_id": world["match"].id,
-        "conversation_id": world["conversation_id"], "version_id": 999999, "payment_id": world["payment"].id,
+        "org_id": world["org"].id,
+        "user_id": world["users"]["owner"].id,
+        "need_id": world["need"].id,
+        "product_id": world["product"].id,
+        "token": "not-a-token",
+        "document_id": world["document"].id,
+        "match_id": world["match"].id,
+        "conversation_id": world["conversation_id"],
+        "version_id": 999999,
+        "payment_id": world["payment"].id,
         "search_id": world["saved_search"].id,
     }
 
 
 # Routes with a choice in the path: the first allowed value is used.
-ACTIONS = {"owners.need_action": "submit", "investors.product_action": "pause",
-           "brokers.need_decision": "publish"}
+ACTIONS = {
+    "owners.need_action": "submit",
+    "investors.product_action": "pause",
+    "brokers.need_decision": "publish",
+}
 
 
 def build(app, endpoint, world) -> str:
@@ -216,8 +248,10 @@ def client_for(app, role, world, login):
 
 def _login(client, user):
     page = client.get("/auth/login").get_data(as_text=True)
-    response = client.post("/auth/login", data={"email": user.email, "password": "correct-horse-9",
-                                                "csrf_token": csrf_from(page)})
+    response = client.post(
+        "/auth/login",
+        data={"email": user.email, "password": "correct-horse-9", "csrf_token": csrf_from(page)},
+    )
     assert response.status_code == 302
 
 
@@ -231,8 +265,15 @@ def test_every_endpoint_has_an_expectation(app):
 
 def test_state_changing_endpoints_have_a_post_expectation(app):
     posting = {rule.endpoint for rule in app.url_map.iter_rules() if "POST" in rule.methods}
-    posting -= {"auth.login", "auth.register", "auth.forgot_password", "auth.reset_password",
-                "auth.profile", "auth.change_password", "auth.set_language"} | SKIPPED
+    posting -= {
+        "auth.login",
+        "auth.register",
+        "auth.forgot_password",
+        "auth.reset_password",
+        "auth.profile",
+        "auth.change_password",
+        "auth.set_language",
+    } | SKIPPED
     missing = posting - EXPECTED_POST.keys()
     assert not missing, f"add these endpoints to EXPECTED_POST: {sorted(missing)}"
 
@@ -255,10 +296,7 @@ def test_post_access_for_role(app, world, role):
     failures = []
     for endpoint, expected in EXPECTED_POST.items():
         status = client.post(build(app, endpoint, world), data={"csrf_token": token}).status_code
-        if expected[role] == OK:
-            ok = status in (200, 302, 400, 409)
-        else:
-            ok = status == expected[role]
+        ok = status in (200, 302, 400, 409) if expected[role] == OK else status == expected[role]
         if not ok:
             failures.append(f"{endpoint}: {status} (expected {expected[role]})")
         if endpoint == "auth.logout" and role != "anonymous":

@@ -1,4 +1,5 @@
 """Accounts: registration, sign-in, sign-out, password change and reset, rate limits, redirects."""
+
 import email
 import email.policy
 import re
@@ -12,9 +13,15 @@ from tests.conftest import csrf_from, post_form
 from tests.factories import PASSWORD, make_user
 
 REGISTRATION = {
-    "role": "owner", "display_name": "Li Na", "email": "Li.Na@Example.com",
-    "password": "solar-power-2030", "confirm": "solar-power-2030",
-    "organisation_name": "Gobi Sun Developments", "hub": "other", "country": "MN", "locale": "en",
+    "role": "owner",
+    "display_name": "Li Na",
+    "email": "Li.Na@Example.com",
+    "password": "solar-power-2030",
+    "confirm": "solar-power-2030",
+    "organisation_name": "Gobi Sun Developments",
+    "hub": "other",
+    "country": "MN",
+    "locale": "en",
 }
 
 
@@ -35,8 +42,12 @@ def test_register_rejects_duplicate_email_in_any_case(app, client):
     assert response.status_code == 200
     assert "already exists" in response.get_data(as_text=True)
     with app.app_context():
-        assert db.session.scalar(select(Organisation).where(
-            Organisation.name == "Gobi Sun Developments")) is None
+        assert (
+            db.session.scalar(
+                select(Organisation).where(Organisation.name == "Gobi Sun Developments")
+            )
+            is None
+        )
 
 
 def test_register_cannot_choose_broker_role(app, client):
@@ -48,12 +59,15 @@ def test_register_cannot_choose_broker_role(app, client):
 def test_register_refuses_weak_password(client):
     data = {**REGISTRATION, "password": "short", "confirm": "short"}
     assert "at least 10 characters" in post_form(client, "/auth/register", data).get_data(
-        as_text=True)
+        as_text=True
+    )
 
 
 def test_login_error_does_not_reveal_which_part_was_wrong(app, client):
     user = make_user(app)
-    wrong_password = post_form(client, "/auth/login", {"email": user.email, "password": "nope-nope-1"})
+    wrong_password = post_form(
+        client, "/auth/login", {"email": user.email, "password": "nope-nope-1"}
+    )
     unknown_email = post_form(client, "/auth/login", {"email": "who@example.com", "password": "x"})
     message = "The email or password is not correct."
     assert message in wrong_password.get_data(as_text=True)
@@ -68,7 +82,10 @@ def test_login_records_audit_and_goes_home(app, client):
     response = post_form(client, "/auth/login", {"email": user.email.upper(), "password": PASSWORD})
     assert response.headers["Location"].endswith("/investor/")
     with app.app_context():
-        assert db.session.scalar(select(AuditLog).where(AuditLog.action == "auth.login")).actor_id == user.id
+        assert (
+            db.session.scalar(select(AuditLog).where(AuditLog.action == "auth.login")).actor_id
+            == user.id
+        )
 
 
 def test_login_is_rate_limited_per_account(app, client):
@@ -82,12 +99,21 @@ def test_login_is_rate_limited_per_account(app, client):
 
 def test_next_redirect_only_goes_to_this_site(app, client):
     user = make_user(app)
-    for target, expected in (("/auth/profile", "/auth/profile"),
-                             ("https://evil.example/phish", "/owner/"),
-                             ("//evil.example", "/owner/")):
+    for target, expected in (
+        ("/auth/profile", "/auth/profile"),
+        ("https://evil.example/phish", "/owner/"),
+        ("//evil.example", "/owner/"),
+    ):
         page = client.get(f"/auth/login?next={target}").get_data(as_text=True)
-        response = client.post("/auth/login", data={"email": user.email, "password": PASSWORD,
-                                                    "next": target, "csrf_token": csrf_from(page)})
+        response = client.post(
+            "/auth/login",
+            data={
+                "email": user.email,
+                "password": PASSWORD,
+                "next": target,
+                "csrf_token": csrf_from(page),
+            },
+        )
         assert response.headers["Location"].endswith(expected), target
         post_form(client, "/auth/logout", {}, page="/auth/profile")
 
@@ -114,9 +140,16 @@ def test_password_change_ends_other_sessions(app, login_as):
     first, second = app.test_client(), app.test_client()
     for browser in (first, second):
         post_form(browser, "/auth/login", {"email": user.email, "password": PASSWORD})
-    response = post_form(first, "/auth/password", {
-        "password-current_password": PASSWORD, "password-password": "new-password-42",
-        "password-confirm": "new-password-42"}, page="/auth/profile")
+    response = post_form(
+        first,
+        "/auth/password",
+        {
+            "password-current_password": PASSWORD,
+            "password-password": "new-password-42",
+            "password-confirm": "new-password-42",
+        },
+        page="/auth/profile",
+    )
     assert response.status_code == 302
     assert first.get("/owner/").status_code == 200
     assert second.get("/owner/").status_code == 302
@@ -124,9 +157,16 @@ def test_password_change_ends_other_sessions(app, login_as):
 
 def test_password_change_needs_current_password(app, client, login_as):
     login_as(make_user(app))
-    response = post_form(client, "/auth/password", {
-        "password-current_password": "not-my-password-1", "password-password": "new-password-42",
-        "password-confirm": "new-password-42"}, page="/auth/profile")
+    response = post_form(
+        client,
+        "/auth/password",
+        {
+            "password-current_password": "not-my-password-1",
+            "password-password": "new-password-42",
+            "password-confirm": "new-password-42",
+        },
+        page="/auth/profile",
+    )
     assert response.status_code == 400
     assert "current password is not correct" in response.get_data(as_text=True)
 
@@ -134,8 +174,9 @@ def test_password_change_needs_current_password(app, client, login_as):
 def _reset_link(app) -> str:
     outbox = Path(app.config["MAIL_OUTBOX_DIR"])
     mails = sorted(outbox.glob("*.eml"), key=lambda path: path.stat().st_mtime)
-    body = email.message_from_bytes(mails[-1].read_bytes(), policy=email.policy.default
-                                    ).get_content()
+    body = email.message_from_bytes(
+        mails[-1].read_bytes(), policy=email.policy.default
+    ).get_content()
     return re.search(r"http://localhost(/auth/reset/\S+)", body).group(1)
 
 
@@ -144,10 +185,16 @@ def test_password_reset_by_emailed_link_works_once(app, client):
     response = post_form(client, "/auth/forgot", {"email": user.email})
     assert response.status_code == 302
     link = _reset_link(app)
-    response = post_form(client, link, {"password": "fresh-password-7", "confirm": "fresh-password-7"})
+    response = post_form(
+        client, link, {"password": "fresh-password-7", "confirm": "fresh-password-7"}
+    )
     assert response.headers["Location"].endswith("/auth/login")
-    assert post_form(client, "/auth/login", {"email": user.email,
-                                             "password": "fresh-password-7"}).status_code == 302
+    assert (
+        post_form(
+            client, "/auth/login", {"email": user.email, "password": "fresh-password-7"}
+        ).status_code
+        == 302
+    )
     post_form(client, "/auth/logout", {}, page="/auth/profile")
     again = client.get(link)
     assert again.status_code == 302 and again.headers["Location"].endswith("/auth/forgot")
@@ -156,8 +203,9 @@ def test_password_reset_by_emailed_link_works_once(app, client):
 def test_forgot_password_answers_the_same_for_unknown_email(app, client):
     outbox = Path(app.config["MAIL_OUTBOX_DIR"])
     before = len(list(outbox.glob("*.eml")))
-    response = post_form(client, "/auth/forgot", {"email": "nobody@example.com"},
-                         follow_redirects=True)
+    response = post_form(
+        client, "/auth/forgot", {"email": "nobody@example.com"}, follow_redirects=True
+    )
     assert "If an account exists" in response.get_data(as_text=True)
     assert len(list(outbox.glob("*.eml"))) == before
 
@@ -165,8 +213,9 @@ def test_forgot_password_answers_the_same_for_unknown_email(app, client):
 def test_profile_edit_and_language_choice_persist(app, client, login_as):
     user = make_user(app)
     login_as(user)
-    response = post_form(client, "/auth/profile", {"profile-display_name": "Wang Fang",
-                                                   "profile-locale": "zh_Hant"})
+    response = post_form(
+        client, "/auth/profile", {"profile-display_name": "Wang Fang", "profile-locale": "zh_Hant"}
+    )
     assert response.status_code == 302
     page = client.get("/owner/").get_data(as_text=True)
     assert 'lang="zh-Hant"' in page and "Wang Fang" in page

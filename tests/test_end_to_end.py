@@ -1,4 +1,5 @@
 """The whole deal flow through the web pages, from seeded data to a retrained ranker."""
+
 from sqlalchemy import select
 
 from marketplace.extensions import db
@@ -14,17 +15,30 @@ from tests.conftest import post_form
 
 PASSWORD = "demo-password-1"
 NEED = {
-    "title_en": "80 MW solar park near Multan", "title_zh": "", "summary_en": "Utility-scale PV.",
-    "summary_zh": "", "description": "Grid connection agreed.", "country_iso2": "PK",
-    "sector": "solar", "technology": "solar_pv", "taxonomy_activity_ref": "4.1",
-    "amount": "60000000", "currency": "USD", "instruments": ["green_loan"], "tenor_years": "12",
-    "stage": "financing", "capacity": "80", "capacity_unit": "MW",
+    "title_en": "80 MW solar park near Multan",
+    "title_zh": "",
+    "summary_en": "Utility-scale PV.",
+    "summary_zh": "",
+    "description": "Grid connection agreed.",
+    "country_iso2": "PK",
+    "sector": "solar",
+    "technology": "solar_pv",
+    "taxonomy_activity_ref": "4.1",
+    "amount": "60000000",
+    "currency": "USD",
+    "instruments": ["green_loan"],
+    "tenor_years": "12",
+    "stage": "financing",
+    "capacity": "80",
+    "capacity_unit": "MW",
 }
 
 
 def signed_in(app, email):
     client = app.test_client()
-    assert post_form(client, "/auth/login", {"email": email, "password": PASSWORD}).status_code == 302
+    assert (
+        post_form(client, "/auth/login", {"email": email, "password": PASSWORD}).status_code == 302
+    )
     return client
 
 
@@ -44,26 +58,36 @@ def test_owner_to_closed_deal_to_retrained_ranker(app):
 
     # 3. Matching has stored suggested products, shown to the owner with reasons.
     with app.app_context():
-        suggested = db.session.scalars(select(Match).where(
-            Match.need_id == need_id, Match.status == MatchStatus.SUGGESTED)
-            .order_by(Match.rank_for_need)).all()
+        suggested = db.session.scalars(
+            select(Match)
+            .where(Match.need_id == need_id, Match.status == MatchStatus.SUGGESTED)
+            .order_by(Match.rank_for_need)
+        ).all()
         assert len(suggested) >= 5
         chosen = suggested[0]
     assert "Suggested products" in owner.get(f"/needs/{need_id}").get_data(as_text=True)
 
     # 4. The broker accepts the best suggestion from the queue: both parties are introduced.
-    post_form(broker, f"/broker/matches/{chosen.id}/decide",
-              {"decision": "accept", "version": chosen.version_id}, page="/broker/queue")
+    post_form(
+        broker,
+        f"/broker/matches/{chosen.id}/decide",
+        {"decision": "accept", "version": chosen.version_id},
+        page="/broker/queue",
+    )
     with app.app_context():
         match = db.session.get(Match, chosen.id)
         assert match.status == MatchStatus.INTRODUCED
-        conversation_id = db.session.scalar(select(Conversation.id).where(
-            Conversation.match_id == match.id))
+        conversation_id = db.session.scalar(
+            select(Conversation.id).where(Conversation.match_id == match.id)
+        )
         investor_email = match.product.created_by.email
 
     # 5. Both parties exchange messages.
-    other = investor if investor_email == "investor@demo.test" else signed_in_demo_investor(
-        app, investor_email)
+    other = (
+        investor
+        if investor_email == "investor@demo.test"
+        else signed_in_demo_investor(app, investor_email)
+    )
     url = f"/deals/conversations/{conversation_id}"
     post_form(owner, url, {"body": "Our feasibility study is attached next week."})
     post_form(other, url, {"body": "Thank you, we will review it."})
@@ -74,25 +98,45 @@ def test_owner_to_closed_deal_to_retrained_ranker(app):
     for _ in range(2):
         with app.app_context():
             version = db.session.get(Match, chosen.id).version_id
-        post_form(broker, f"/broker/matches/{chosen.id}/advance", {"version": version},
-                  page=f"/deals/{chosen.id}")
+        post_form(
+            broker,
+            f"/broker/matches/{chosen.id}/advance",
+            {"version": version},
+            page=f"/deals/{chosen.id}",
+        )
     with app.app_context():
         version = db.session.get(Match, chosen.id).version_id
-    post_form(broker, f"/broker/matches/{chosen.id}/close-won", {
-        "amount": "60000000", "currency": "USD", "instrument": "green_loan",
-        "closed_on": "2026-11-28", "version": version}, page=f"/deals/{chosen.id}")
+    post_form(
+        broker,
+        f"/broker/matches/{chosen.id}/close-won",
+        {
+            "amount": "60000000",
+            "currency": "USD",
+            "instrument": "green_loan",
+            "closed_on": "2026-11-28",
+            "version": version,
+        },
+        page=f"/deals/{chosen.id}",
+    )
     with app.app_context():
         assert db.session.get(Match, chosen.id).status == MatchStatus.CLOSED_WON
         assert db.session.get(FinancingNeed, need_id).status == NeedStatus.FINANCED
 
     # 7. Rejections give the negatives; `flask ranker train` learns from both.
     with app.app_context():
-        others = [(m.id, m.version_id) for m in db.session.scalars(select(Match).where(
-            Match.status == MatchStatus.SUGGESTED).limit(8))]
+        others = [
+            (m.id, m.version_id)
+            for m in db.session.scalars(
+                select(Match).where(Match.status == MatchStatus.SUGGESTED).limit(8)
+            )
+        ]
     for match_id, version in others:
-        post_form(broker, f"/broker/matches/{match_id}/decide",
-                  {"decision": "reject", "reason": "ticket_size", "version": version},
-                  page="/broker/queue")
+        post_form(
+            broker,
+            f"/broker/matches/{match_id}/decide",
+            {"decision": "reject", "reason": "ticket_size", "version": version},
+            page="/broker/queue",
+        )
     result = app.test_cli_runner().invoke(args=["ranker", "train"])
     assert result.exit_code == 0, result.output
     with app.app_context():
@@ -101,8 +145,12 @@ def test_owner_to_closed_deal_to_retrained_ranker(app):
         labels = decisions()
         trained = db.session.scalar(select(RankerModel).order_by(RankerModel.id.desc()))
         assert trained is not None and trained.training_size == len(labels)
-        assert {"type": "decision", "need": need_id, "product": chosen.product_id,
-                "accepted": True} in labels
+        assert {
+            "type": "decision",
+            "need": need_id,
+            "product": chosen.product_id,
+            "accepted": True,
+        } in labels
 
 
 def signed_in_demo_investor(app, email):

@@ -53,7 +53,8 @@ class RegisterForm(FlaskForm):
                                                          Length(max=200)])
     confirm = PasswordField(_l("Repeat the password"), validators=[
         DataRequired(), EqualTo("password", message=_l("The passwords do not match."))])
-    organisation_name = StringField(_l("Organisation"), validators=[DataRequired(), Length(max=200)])
+    organisation_name = StringField(_l("Organisation"),
+                                    validators=[DataRequired(), Length(max=200)])
     hub = SelectField(_l("Hub"), choices=list(HUBS.items()))
     country = SelectField(_l("Country of the organisation"))
     locale = SelectField(_l("Language"))

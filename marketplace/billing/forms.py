@@ -31,7 +31,8 @@ class WaiveForm(FlaskForm):
 
 
 class SuccessFeeForm(FlaskForm):
-    percent = DecimalField(_l("Success fee (percentage of the amount financed)"), places=2, validators=[
+    percent = DecimalField(_l("Success fee (percentage of the amount financed)"), places=2,
+                           validators=[
         InputRequired(), NumberRange(min=Decimal("0.01"), max=Decimal("20"))])
     submit = SubmitField(_l("Raise the invoice through Stripe"))
 

@@ -50,7 +50,8 @@ class NeedForm(FlaskForm):
     stage = SelectField(_l("Stage"), validators=[DataRequired()])
     capacity = DecimalField(_l("Capacity"), places=3, validators=[
         Optional(), NumberRange(min=Decimal("0.001"), max=Decimal("100000"))])
-    capacity_unit = SelectField(_l("Capacity unit"), choices=[("", "—")] + list(CAPACITY_UNITS.items()))
+    capacity_unit = SelectField(_l("Capacity unit"),
+                                choices=[("", "—")] + list(CAPACITY_UNITS.items()))
     owner_capacity_factor = DecimalField(_l("Your capacity factor (%)"), places=2, validators=[
         Optional(), NumberRange(min=Decimal("0.1"), max=Decimal("100"))])
     owner_tco2e_per_year = DecimalField(_l("Your own estimate of tCO2e avoided per year"), places=1,

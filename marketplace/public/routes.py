@@ -10,10 +10,9 @@ from marketplace.extensions import db, limiter
 from marketplace.models import Document
 from marketplace.owners.forms import ConfirmForm, DocumentForm
 from marketplace.public import bp
-from marketplace.security import get_or_404
 from marketplace.search.routes import search_helpers
+from marketplace.security import get_or_404
 from marketplace.services import documents, search, stats, suggestions, visibility
-
 
 bp.context_processor(search_helpers)
 
