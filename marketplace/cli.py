@@ -77,6 +77,18 @@ def load_reference():
     click.echo(", ".join(f"{name}: {count}" for name, count in counts.items()))
 
 
+listings_cli = AppGroup("listings", help="Housekeeping of financing needs and products.")
+
+
+@listings_cli.command("expire")
+def expire_listings():
+    """Expire published needs past their expiry date (run daily from a scheduler)."""
+    from marketplace.services.listings import expire_needs
+
+    count = expire_needs()
+    click.echo(f"Expired {count} need{'s' if count != 1 else ''}.")
+
+
 def register(app: Flask) -> None:
-    for command in (seed_demo, users_cli, reference_cli, alerts_cli, ranker_cli):
+    for command in (seed_demo, users_cli, reference_cli, listings_cli, alerts_cli, ranker_cli):
         app.cli.add_command(command)

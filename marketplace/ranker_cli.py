@@ -39,9 +39,11 @@ def train(seed: int) -> None:
         click.echo(f"No model trained ({summary['decisions']} decisions): {summary['reason']}.")
         return
     new, active = summary["metrics"], summary["active_metrics"]
+    rules = new.get("baselines", {}).get("rules", {})
     click.echo(f"Trained {summary['version']} on {summary['decisions']} decisions: "
                f"held-out NDCG@10 {new.get('ndcg@10', float('nan')):.3f}"
-               + (f" vs active {active['ndcg@10']:.3f}" if active else " (no active model)"))
+               f" (rules baseline {rules.get('ndcg@10', float('nan')):.3f})"
+               + (f" vs active {active['ndcg@10']:.3f}" if active else ", no active model"))
     click.echo("Activated." if summary["activated"]
                else "Kept the active version (the new one is worse).")
 

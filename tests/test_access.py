@@ -303,3 +303,46 @@ def test_post_access_for_role(app, world, role):
             client = client_for(app, role, world, _login)
             token = csrf_from(client.get("/auth/register").get_data(as_text=True))
     assert not failures, "\n".join(failures)
+
+
+def _english_ui_strings(locale: str) -> set[str]:
+    """Catalogue entries whose translation differs from the English (so English means a miss)."""
+    from pathlib import Path
+
+    from babel.messages.pofile import read_po
+
+    path = (Path(__file__).resolve().parent.parent / "marketplace" / "translations" / locale
+            / "LC_MESSAGES" / "messages.po")
+    with path.open("rb") as handle:
+        catalogue = read_po(handle)
+    return {m.id for m in catalogue if isinstance(m.id, str) and m.string and m.id != m.string
+            and "%(" not in m.id and len(m.id) >= 12 and " " in m.id}
+
+
+@pytest.mark.parametrize("locale", ["zh_Hans", "zh_Hant"])
+@pytest.mark.parametrize("role", ROLES)
+def test_every_page_renders_in_chinese_without_english_ui(app, world, role, locale):
+    client = client_for(app, role, world, _login)
+    if role == "anonymous":
+        client.post("/auth/language", data={"locale": locale, "next": "/", "csrf_token": csrf_from(
+            client.get("/").get_data(as_text=True))})
+    else:
+        page = client.get("/auth/profile").get_data(as_text=True)
+        client.post("/auth/language", data={"locale": locale, "next": "/",
+                                            "csrf_token": csrf_from(page)})
+    english = _english_ui_strings(locale)
+    failures = []
+    for endpoint, expected in EXPECTED_GET.items():
+        if expected[role] != OK:
+            continue
+        response = client.get(build(app, endpoint, world))
+        if response.status_code == OK and response.mimetype != "text/html":
+            continue  # JSON and file downloads carry no interface text
+        html = response.get_data(as_text=True)
+        if response.status_code != OK or f'lang="{locale.replace("_", "-")}"' not in html:
+            failures.append(f"{endpoint}: {response.status_code}")
+            continue
+        leaked = sorted(text for text in english if f">{text}<" in html)
+        if leaked:
+            failures.append(f"{endpoint}: English left: {leaked[:3]}")
+    assert not failures, "\n".join(failures)

@@ -88,6 +88,7 @@ def test_owner_creates_need_with_usd_equivalent_and_impact(app, client, login_as
         assert need.estimated_tco2e_per_year == Decimal("92033")
     page = client.get(response.headers["Location"]).get_data(as_text=True)
     assert "rate of" in page and "92,033" in page and "IRENA" in page
+    assert "Renewable energy" in page and "Clean energy industry" in page
 
 
 @pytest.mark.parametrize(
@@ -383,3 +384,19 @@ def test_visitors_browse_published_needs_with_facets(app, owner):
 
         assert db.session.get(Organisation, owner.organisation_id).name not in page
     assert "Save this search" not in page
+
+
+def test_published_needs_expire_after_their_lifetime(app, owner):
+    from datetime import timedelta
+
+    from marketplace.models import utcnow
+
+    old = make_need(app, owner, status=NeedStatus.PUBLISHED,
+                    expires_at=utcnow() - timedelta(days=1))
+    fresh = make_need(app, owner, status=NeedStatus.PUBLISHED,
+                      expires_at=utcnow() + timedelta(days=30))
+    result = app.test_cli_runner().invoke(args=["listings", "expire"])
+    assert result.exit_code == 0 and "1 need" in result.output
+    with app.app_context():
+        assert db.session.get(FinancingNeed, old.id).status == NeedStatus.EXPIRED
+        assert db.session.get(FinancingNeed, fresh.id).status == NeedStatus.PUBLISHED

@@ -146,4 +146,5 @@ def test_ranker_page_retrains_with_the_cli_code(app, market):
     response = post_form(client, "/broker/ranker/train", {}, page="/broker/ranker",
                          follow_redirects=True)
     assert "trained and activated" in response.get_data(as_text=True)
+    assert "Baselines on the same held-out needs" in response.get_data(as_text=True)
     assert "active</span>" in response.get_data(as_text=True)

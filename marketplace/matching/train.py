@@ -209,7 +209,10 @@ def train(
         holdout_metrics(index, active, labelled.subset(test_rows), seed) if usable else None
     )
     final = fit_model(index, labelled, seed=seed)
-    metrics |= {"decisions": len(labelled), "accepted": int(labelled.accepted.sum())}
+    # The stage-1 rules on the same held-out needs: the baseline the ranker page compares with.
+    rules = holdout_metrics(index, None, labelled.subset(test_rows), seed)
+    metrics |= {"decisions": len(labelled), "accepted": int(labelled.accepted.sum()),
+                "baselines": {"rules": rules}}
     return TrainResult(
         final,
         metrics,

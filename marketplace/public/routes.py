@@ -10,6 +10,7 @@ from marketplace.extensions import db, limiter
 from marketplace.models import Document
 from marketplace.owners.forms import ConfirmForm, DocumentForm
 from marketplace.public import bp
+from marketplace.reference import catalog, sectors
 from marketplace.search.routes import search_helpers
 from marketplace.security import get_or_404
 from marketplace.services import documents, search, stats, suggestions, visibility
@@ -43,12 +44,22 @@ def need_detail(need_id):
                            is_staff=visibility.is_staff(current_user),
                            document_form=DocumentForm(), confirm_form=ConfirmForm(),
                            claim_form=VerificationForm(),
+                           classification=classification_of(need.technology),
                            visible_documents=[d for d in need.documents
                                               if documents.can_download(current_user, d)],
                            interest_form=interest_form_for(current_user, need_id=need.id),
                            suggested=suggestions.suggestions_for_need(need.id)
                            if visibility.owns(current_user, need)
                            or visibility.is_staff(current_user) else [])
+
+
+def classification_of(technology: str) -> dict:
+    """The ICMA category and China's catalogue (level 1) a technology maps to."""
+    tech = sectors.TECHNOLOGIES.get(technology)
+    if tech is None:
+        return {}
+    china = {c.code: c for c in catalog.china_catalogue()}.get(tech.china_catalogue_code or "")
+    return {"icma": tech.icma_category, "china": china}
 
 
 @bp.route("/products/<int:product_id>")

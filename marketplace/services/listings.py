@@ -1,5 +1,6 @@
 """Financing needs and products: create, edit and move through their status workflows."""
 from dataclasses import dataclass, field, fields
+from datetime import timedelta
 from decimal import Decimal
 
 from flask_babel import lazy_gettext as _l
@@ -34,6 +35,8 @@ NEED_TRANSITIONS = {
 }
 EDITABLE_NEED_STATUSES = {NeedStatus.DRAFT, NeedStatus.SUBMITTED, NeedStatus.PUBLISHED}
 MATCHABLE_NEED_STATUSES = {NeedStatus.PUBLISHED, NeedStatus.IN_NEGOTIATION}
+# A published need that finds no deal in this time expires; its owner can submit a new one.
+LISTING_LIFETIME = timedelta(days=180)
 
 PRODUCT_TRANSITIONS = {
     "activate": ({ProductStatus.DRAFT, ProductStatus.PAUSED}, ProductStatus.ACTIVE),
@@ -169,6 +172,7 @@ def transition_need(need: FinancingNeed, action: str, actor: User, note: str = "
         need.submitted_at = now
     if target == NeedStatus.PUBLISHED:
         need.published_at = now
+        need.expires_at = now + LISTING_LIFETIME
     record(f"need.{action}", actor=actor, target=need, old=str(old), new=str(target), note=note)
     _commit()
     if target == NeedStatus.PUBLISHED:
@@ -228,3 +232,18 @@ def transition_product(product: FinanceProduct, action: str, actor: User) -> Non
     _commit()
     if target == ProductStatus.ACTIVE:
         refresh_quietly(product)
+
+
+def expire_needs(now=None) -> int:
+    """Mark published needs past their expiry date as expired; returns how many."""
+    from sqlalchemy import select
+
+    now = now or utcnow()
+    stale = db.session.scalars(select(FinancingNeed).where(
+        FinancingNeed.status == NeedStatus.PUBLISHED, FinancingNeed.expires_at.is_not(None),
+        FinancingNeed.expires_at < now)).all()
+    for need in stale:
+        need.status = NeedStatus.EXPIRED
+        record("need.expire", actor=None, target=need, old="published", new="expired")
+    db.session.commit()
+    return len(stale)
