@@ -3,6 +3,7 @@ from flask import abort, flash, redirect, render_template, url_for
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
 from sqlalchemy import select
+from sqlalchemy.orm import contains_eager
 
 from marketplace.brokers.forms import AdvanceForm, CloseLostForm, CloseWonForm, DecisionForm
 from marketplace.deals import bp
@@ -38,6 +39,7 @@ def my_deals():
     org = current_user.organisation_id
     matches = db.session.scalars(select(Match).join(Match.need).join(Match.product).where(
         (FinancingNeed.organisation_id == org) | (FinanceProduct.organisation_id == org))
+        .options(contains_eager(Match.need), contains_eager(Match.product))
         .order_by(Match.updated_at.desc()).limit(200)).all()
     return render_template("deals/index.html", matches=matches,
                            interests=interests.interests_of(current_user),

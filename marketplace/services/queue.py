@@ -55,7 +55,9 @@ def review_queue(filters: QueueFilters) -> tuple[list[Match], int]:
     total = db.session.scalar(select(func.count()).select_from(query.subquery()))
     order = ((Match.created_at.asc(), Match.id) if filters.order == "waiting"
              else (Match.score.desc().nulls_last(), Match.created_at.asc(), Match.id))
-    rows = db.session.scalars(query.options(joinedload(Match.need), joinedload(Match.product))
+    rows = db.session.scalars(query.options(joinedload(Match.need),
+                                            joinedload(Match.product)
+                                            .joinedload(FinanceProduct.organisation))
                               .order_by(*order).offset((filters.page - 1) * PAGE_SIZE)
                               .limit(PAGE_SIZE)).unique().all()
     return list(rows), total
