@@ -33,32 +33,13 @@ from sqlalchemy.orm import joinedload
 from marketplace.extensions import db
 from marketplace.models import Country, FinancingNeed, NeedStatus
 from marketplace.reference import sectors
+from marketplace.services.search_bands import AMOUNT_BANDS, TENOR_BANDS, Band
 
 VISIBLE_STATUSES = (NeedStatus.PUBLISHED, NeedStatus.IN_NEGOTIATION)
 PER_PAGE = 20
 MAX_QUERY_CHARS = 200
 MAX_TERMS = 6
 
-
-@dataclass(frozen=True)
-class Band:
-    """A half-open range [low, high) of a number; None means unbounded."""
-
-    key: str
-    low: int | None
-    high: int | None
-
-    def condition(self, column) -> ColumnElement[bool]:
-        parts = [column >= self.low] if self.low is not None else []
-        parts += [column < self.high] if self.high is not None else []
-        return and_(*parts)
-
-
-AMOUNT_BANDS = (Band("lt10m", None, 10_000_000), Band("10m-50m", 10_000_000, 50_000_000),
-                Band("50m-200m", 50_000_000, 200_000_000),
-                Band("200m-1b", 200_000_000, 1_000_000_000), Band("gt1b", 1_000_000_000, None))
-TENOR_BANDS = (Band("le5", None, 6), Band("6-10", 6, 11), Band("11-15", 11, 16),
-               Band("gt15", 16, None))
 
 NEED_FACETS = ("sector", "country", "region", "instrument", "stage", "currency", "amount", "tenor")
 PRODUCT_FACETS = ("type", "sector", "region", "currency", "ticket", "tenor")
