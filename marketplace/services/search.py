@@ -1,9 +1,7 @@
-"""Faceted search of published financing needs, and the filters, facets and pages it shares
-with product search (services.product_search).
+"""Faceted search of published needs; filters, facets and pages shared with product search.
 
-Facet counts follow drill-down semantics: each facet is counted with every *other* facet's
-filter applied, so a second value of one facet widens the results (OR within a facet, AND
-across facets). Dialect differences (PostgreSQL vs SQLite) stay inside this module.
+Facets count with every *other* facet's filter applied (OR within a facet, AND across facets).
+Dialect differences (PostgreSQL vs SQLite) stay inside this module.
 """
 import re
 import unicodedata
