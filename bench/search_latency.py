@@ -5,13 +5,20 @@
 Migrates the database, tops the demo data up to --needs financing needs (the `flask seed-demo`
 code), runs VACUUM ANALYZE on PostgreSQL (a fresh bulk load has neither planner statistics nor a
 visibility map; autovacuum would get there later), then times each combination --repeats times,
-round-robin so that background load hits every combination alike: cold (facet counts computed
-afresh) and warm (the same search again, as when paging or re-sorting). Prints p50/p95 per
-combination, then one JSON line with every figure.
+round-robin so that background load hits every combination alike, in two situations:
+
+- "search": the in-process facet index is up to date (nothing changed since the last search);
+  the words are matched, the facets counted and the page ordered and read afresh every time;
+- "after an edit": another transaction has just changed a visible need, so the search first
+  brings the index up to date (reads the changed rows, rebuilds the sort order).
+
+It also times the first search of a new worker process, which loads the whole index. Prints
+p50/p95 per combination, then one JSON line with every figure.
 """
 import argparse
 import json
 import os
+import random
 import statistics
 import sys
 import time
@@ -20,12 +27,13 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from flask_migrate import upgrade  # noqa: E402
-from sqlalchemy import text  # noqa: E402
+from sqlalchemy import select, text  # noqa: E402
 from tqdm import tqdm  # noqa: E402
 
 from marketplace import create_app  # noqa: E402
 from marketplace.extensions import db  # noqa: E402
-from marketplace.services import demo, search  # noqa: E402
+from marketplace.models import FinancingNeed  # noqa: E402
+from marketplace.services import demo, search, search_index  # noqa: E402
 
 TARGET_P95_MS = 150
 COMBINATIONS = {
@@ -81,10 +89,8 @@ def prepare(needs: int) -> dict:
     return timings
 
 
-def search_once(args: dict, cold: bool) -> tuple[float, int]:
+def search_once(args: dict) -> tuple[float, int]:
     """One page request's worth of service calls; milliseconds and the number of results."""
-    if cold:
-        search.clear_facet_cache()
     started = time.perf_counter()
     geo = search.geography()
     filters = search.parse_filters(args, "needs", geo)
@@ -94,25 +100,43 @@ def search_once(args: dict, cold: bool) -> tuple[float, int]:
     return elapsed, result.total
 
 
+def edit_a_need(ids: list[int], rng: random.Random) -> None:
+    """Another request's edit: one visible need's tenor changes by a year (committed)."""
+    need = db.session.get(FinancingNeed, rng.choice(ids))
+    need.tenor_years += 1 if need.tenor_years < 30 else -1
+    db.session.commit()
+
+
+def first_search_ms() -> float:
+    """The first search of a new worker process: it loads the whole facet index."""
+    search_index.forget()
+    return round(search_once({})[0], 1)
+
+
 def _figures(values: list[float]) -> dict:
     return {"p50_ms": round(statistics.median(values), 1),
-            "p95_ms": round(statistics.quantiles(values, n=20, method="inclusive")[18], 1)}
+            "p95_ms": round(statistics.quantiles(values, n=20, method="inclusive")[18], 1),
+            "max_ms": round(max(values), 1)}
 
 
 def measure(repeats: int) -> dict:
-    """Cold: facet counts computed afresh; warm: the same search again (paging, re-sorting)."""
+    """Each combination in both situations, round-robin."""
     for args in COMBINATIONS.values():  # warm the database's buffers and the connection pool
-        search_once(args, cold=True)
-    cold = {name: [] for name in COMBINATIONS}
-    warm = {name: [] for name in COMBINATIONS}
+        search_once(args)
+    ids = list(db.session.scalars(select(FinancingNeed.id).where(
+        FinancingNeed.status.in_(search.VISIBLE_STATUSES))))
+    rng = random.Random(0)
+    steady = {name: [] for name in COMBINATIONS}
+    edited = {name: [] for name in COMBINATIONS}
     totals = {}
     for _ in tqdm(range(repeats), desc="timing", unit="round"):
         for name, args in COMBINATIONS.items():
-            elapsed, totals[name] = search_once(args, cold=True)
-            cold[name].append(elapsed)
-            warm[name].append(search_once(args, cold=False)[0])
-    return {name: {**_figures(cold[name]), "max_ms": round(max(cold[name]), 1),
-                   "warm": _figures(warm[name]), "results": totals[name]}
+            elapsed, totals[name] = search_once(args)
+            steady[name].append(elapsed)
+            edit_a_need(ids, rng)
+            edited[name].append(search_once(args)[0])
+    return {name: {**_figures(steady[name]), "after_edit": _figures(edited[name]),
+                   "results": totals[name]}
             for name in COMBINATIONS}
 
 
@@ -122,20 +146,24 @@ def main() -> None:
     with app.app_context():
         timings = prepare(args.needs)
         visible = search.search_needs(search.Filters()).total
+        first = [first_search_ms() for _ in range(3)]
         results = measure(args.repeats)
         dialect = db.engine.dialect.name
     print(f"\n{dialect}: {visible} visible of {args.needs} needs, {args.repeats} runs each "
           f"(target p95 ≤ {TARGET_P95_MS} ms)")
-    print(f"  {'':<30} {'cold (facets counted)':>27}   {'warm (counts cached)':>25}")
+    print(f"  first search of a new process (loads the facet index): {max(first)} ms (worst of 3)")
+    print(f"  {'':<30} {'search':>25}   {'after an edit':>25}")
+    within = True
     for name, figures in results.items():
-        flag = "" if figures["p95_ms"] <= TARGET_P95_MS else "  over target"
+        edit = figures["after_edit"]
+        over = max(figures["p95_ms"], edit["p95_ms"]) > TARGET_P95_MS
+        within = within and not over
         print(f"  {name:<30} p50 {figures['p50_ms']:6.1f}  p95 {figures['p95_ms']:6.1f} ms"
-              f"   p50 {figures['warm']['p50_ms']:5.1f}  p95 {figures['warm']['p95_ms']:5.1f} ms"
-              f"   {figures['results']:>6} results{flag}")
+              f"   p50 {edit['p50_ms']:6.1f}  p95 {edit['p95_ms']:6.1f} ms"
+              f"   {figures['results']:>6} results{'  over target' if over else ''}")
     print(json.dumps({"database": dialect, "needs": args.needs, "visible": visible,
-                      "repeats": args.repeats, **timings, "target_p95_ms": TARGET_P95_MS,
-                      "within_target": all(f["p95_ms"] <= TARGET_P95_MS
-                                           for f in results.values()),
+                      "repeats": args.repeats, **timings, "first_search_ms": first,
+                      "target_p95_ms": TARGET_P95_MS, "within_target": within,
                       "combinations": results}, ensure_ascii=False))
 
 

@@ -38,6 +38,7 @@ def register_extensions(app: Flask) -> None:
     from marketplace.extensions import babel, bootstrap, csrf, db, limiter, login_manager, migrate
     from marketplace.i18n import select_locale
     from marketplace.security import configure_login
+    from marketplace.services import changes  # noqa: F401  (registers the revision stamping)
 
     db.init_app(app)
     migrate.init_app(app, db, directory=str(Path(app.root_path).parent / "migrations"),

@@ -53,9 +53,9 @@ def get_metadata():
 
 # Indexes made with raw SQL in migrations (expression, trigram, partial): not on the models.
 RAW_SQL_INDEXES = {
-    "ix_financing_needs_newest", "ix_financing_needs_search_text",
-    "ix_financing_needs_instruments", "ix_financing_needs_facets", "ix_financing_needs_tco2e",
-    "ix_financing_needs_tco2e_per_usd", "ix_financing_needs_updated_at",
+    "ix_financing_needs_newest", "ix_need_search_texts_trigram",
+    "ix_financing_needs_instruments", "ix_financing_needs_tco2e",
+    "ix_financing_needs_tco2e_per_usd",
 }
 
 

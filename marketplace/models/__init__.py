@@ -1,6 +1,7 @@
 """All tables, one module per aggregate; importing this registers them on Base.metadata."""
 from marketplace.models.audit import AuditLog
 from marketplace.models.base import Base, utcnow
+from marketplace.models.change import ChangeCounter
 from marketplace.models.conversation import (
     Conversation,
     ConversationParticipant,
@@ -16,7 +17,14 @@ from marketplace.models.match import (
     MatchStatus,
     RejectReason,
 )
-from marketplace.models.need import Document, FeeStatus, FinancingNeed, NeedStatus
+from marketplace.models.need import (
+    Document,
+    FeeStatus,
+    FinancingNeed,
+    NeedSearchText,
+    NeedStatus,
+    need_search_text,
+)
 from marketplace.models.organisation import (
     Hub,
     MembershipStatus,
@@ -39,11 +47,12 @@ from marketplace.models.search import AlertFrequency, SavedSearch
 from marketplace.models.user import Role, User
 
 __all__ = [
-    "AlertFrequency", "AuditLog", "Base", "Conversation", "ConversationParticipant", "Country",
-    "Document", "Fee", "FeeKind", "FeeStatus", "FinanceProduct", "FinancingNeed", "FxRate",
-    "GridFactor", "Hub", "Interest", "InterestStatus", "Match", "MatchEvent", "MatchSource",
-    "MatchStatus", "MembershipStatus", "Message", "NeedStatus", "Notification", "Organisation",
-    "OrgKind", "Payment", "PaymentPurpose", "PaymentStatus", "ProductStatus", "RankerModel",
-    "RejectReason", "Role", "SavedSearch", "StripeEvent", "TaxonomyActivity", "User",
-    "VerificationStatus", "utcnow",
+    "AlertFrequency", "AuditLog", "Base", "ChangeCounter", "Conversation",
+    "ConversationParticipant", "Country", "Document", "Fee", "FeeKind", "FeeStatus",
+    "FinanceProduct", "FinancingNeed", "FxRate", "GridFactor", "Hub", "Interest", "InterestStatus",
+    "Match", "MatchEvent", "MatchSource", "MatchStatus", "MembershipStatus", "Message",
+    "NeedSearchText", "NeedStatus", "need_search_text", "Notification", "Organisation", "OrgKind",
+    "Payment",
+    "PaymentPurpose", "PaymentStatus", "ProductStatus", "RankerModel", "RejectReason", "Role",
+    "SavedSearch", "StripeEvent", "TaxonomyActivity", "User", "VerificationStatus", "utcnow",
 ]

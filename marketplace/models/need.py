@@ -1,9 +1,10 @@
 """Financing needs posted by project owners, and the documents attached to them."""
+import unicodedata
 from datetime import datetime
 from decimal import Decimal
 from enum import StrEnum
 
-from sqlalchemy import ForeignKey, Integer, Numeric, String, Text
+from sqlalchemy import BigInteger, ForeignKey, Integer, Numeric, String, Text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from marketplace.models.base import Base, TimestampMixin, enum_column, utcnow
@@ -71,6 +72,8 @@ class FinancingNeed(TimestampMixin, Base):
     published_at: Mapped[datetime | None] = mapped_column(index=True)
     expires_at: Mapped[datetime | None]
     version_id: Mapped[int] = mapped_column(Integer, default=1)
+    # Commit-ordered change number for the search index and texts (services/changes.py).
+    revision: Mapped[int] = mapped_column(BigInteger, default=0, index=True)
 
     organisation = relationship("Organisation")
     created_by = relationship("User", foreign_keys=[created_by_id])
@@ -91,6 +94,29 @@ class FinancingNeed(TimestampMixin, Base):
         if locale.startswith("zh"):
             return self.summary_zh or self.summary_en or ""
         return self.summary_en or self.summary_zh or ""
+
+
+SEARCHED_FIELDS = ("title_en", "title_zh", "summary_en", "summary_zh", "description")
+
+
+def need_search_text(need) -> str:
+    """What full-text search matches: the titles, summaries and description, in lower case."""
+    text = " ".join(part for name in SEARCHED_FIELDS if (part := getattr(need, name)))
+    return unicodedata.normalize("NFC", text).lower()
+
+
+class NeedSearchText(Base):
+    """A need's searchable text, lower-cased, in a narrow table of its own.
+
+    Kept apart from the wide needs table so that a search reads (or, for words the trigram index
+    cannot serve, scans) a few megabytes instead of the whole table. Written at commit time for
+    every need that changed (services/changes.py).
+    """
+
+    __tablename__ = "need_search_texts"
+
+    need_id: Mapped[int] = mapped_column(ForeignKey("financing_needs.id"), primary_key=True)
+    search_text: Mapped[str] = mapped_column(Text)
 
 
 class Document(Base):

@@ -25,6 +25,7 @@ from marketplace.models import (
     utcnow,
 )
 from marketplace.reference import catalog, sectors
+from marketplace.services import changes
 from marketplace.services import demo_content as content
 from marketplace.services.estimates import impact_columns
 from marketplace.services.payments import ensure_default_fees
@@ -151,7 +152,10 @@ def _add_needs(target: int, orgs, users, progress: Progress) -> int:
     if start >= target:
         return 0
     rates, rate_ids = _rates(), _rate_ids()
-    rows = (_need_row(i, sponsors, users, rates, rate_ids) for i in range(start, target))
+    # Bulk inserts bypass the unit of work's events: the rows carry their revision themselves.
+    revision = changes.claim_revision(db.session)
+    rows = ({**_need_row(i, sponsors, users, rates, rate_ids), "revision": revision}
+            for i in range(start, target))
     return _insert_batches(FinancingNeed, rows, target - start, "needs", progress)
 
 

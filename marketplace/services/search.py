@@ -1,37 +1,35 @@
 """Faceted search of published needs; filters, facets and pages shared with product search.
 
 Facets count with every *other* facet's filter applied (OR within a facet, AND across facets).
-Dialect differences (PostgreSQL vs SQLite) stay inside this module.
+Needs: the database matches the words (trigram-indexed LIKE on the stored lower-case text); the
+in-process column index (search_index.py) counts the facets and orders the page; the page's rows
+come from the database. Dialect differences (PostgreSQL vs SQLite) stay inside this module.
 """
 import re
 import unicodedata
-from collections import Counter, OrderedDict
+from collections import Counter
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
-from threading import Lock
 
-from flask import current_app
+import numpy as np
 from sqlalchemy import (
     ColumnElement,
-    Float,
     and_,
-    case,
-    cast,
     exists,
     func,
     literal_column,
     or_,
     select,
-    tuple_,
 )
 from sqlalchemy import type_coerce as coerce
 from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.orm import joinedload
 
 from marketplace.extensions import db
-from marketplace.models import Country, FinancingNeed, NeedStatus
+from marketplace.models import Country, FinancingNeed, NeedSearchText, NeedStatus
 from marketplace.reference import sectors
-from marketplace.services.search_bands import AMOUNT_BANDS, TENOR_BANDS, Band
+from marketplace.services import search_index
+from marketplace.services.search_bands import AMOUNT_BANDS, TENOR_BANDS
 
 VISIBLE_STATUSES = (NeedStatus.PUBLISHED, NeedStatus.IN_NEGOTIATION)
 PER_PAGE = 20
@@ -177,13 +175,11 @@ def concat_text(*columns) -> ColumnElement[str]:
     return expression
 
 
-NEED_TEXT = concat_text(FinancingNeed.title_en, FinancingNeed.title_zh, FinancingNeed.summary_en,
-                    FinancingNeed.summary_zh, FinancingNeed.description)
-
-
 def text_condition(expression, q: str) -> ColumnElement[bool] | None:
-    """Every word must occur as a substring, in any case: right for Chinese, which has no spaces."""
-    # PostgreSQL's trigram index serves words of 3+ characters; shorter ones (光伏) scan.
+    """Every word must occur as a substring, in any case: right for Chinese, which has no spaces.
+
+    For products (hundreds of rows, no text index); needs use their search texts (below).
+    """
     terms = q.split()[:MAX_TERMS]
     if not terms:
         return None
@@ -192,38 +188,37 @@ def text_condition(expression, q: str) -> ColumnElement[bool] | None:
 
 def _contains(expression, term: str) -> ColumnElement[bool]:
     # PostgreSQL: LIKE for uncased scripts (Chinese) and a case-blind regular expression for
-    # the rest, both served by the trigram index and both much cheaper than ILIKE on UTF-8.
+    # the rest, both much cheaper than ILIKE on UTF-8.
     # SQLite: LIKE, which ignores ASCII case, as SQLite's lower() does.
     if _is_postgres() and term.lower() != term.upper():
         return expression.op("~*")(_REGEX_SPECIAL.sub(r"\\\g<0>", term))
-    pattern = "%" + term.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
-    return expression.like(pattern, escape="\\")
+    return expression.like(_like_pattern(term), escape="\\")
 
 
 def _is_postgres() -> bool:
     return db.session.get_bind().dialect.name == "postgresql"
 
 
-# --- needs: one scan counts every facet -----------------------------------------------------
+# --- needs ---------------------------------------------------------------------------------
 
-def _band_case(column, bands: tuple[Band, ...]):
-    # Literal limits and keys, tested in order: cheap on numeric columns and free of parameters.
-    whens = [(column < literal_column(str(band.high)), literal_column(f"'{band.key}'"))
-             for band in bands[:-1]]
-    return case(*whens, else_=literal_column(f"'{bands[-1].key}'"))
+def _word_conditions(q: str) -> list[ColumnElement[bool]]:
+    """Each word occurs in the need's lower-case search text (so in any case).
+
+    LIKE on the narrow need_search_texts table: words of three or more characters use its
+    trigram index on PostgreSQL; shorter ones (风电) scan the few megabytes of text.
+    """
+    return [NeedSearchText.search_text.like(
+        _like_pattern(unicodedata.normalize("NFC", term).lower()), escape="\\")
+        for term in q.split()[:MAX_TERMS]]
 
 
-_NEED_DIMENSIONS = {
-    "sector": FinancingNeed.sector, "stage": FinancingNeed.stage,
-    "currency": FinancingNeed.currency,
-    "amount": _band_case(FinancingNeed.amount_usd, AMOUNT_BANDS),
-    "tenor": _band_case(FinancingNeed.tenor_years, TENOR_BANDS),
-    "country": FinancingNeed.country_iso2, "instrument": FinancingNeed.instruments,
-}
-# Two grouping sets: PostgreSQL fills two hash tables per row, Python adds them up per facet.
-_GROUPING_SETS = (("sector", "stage", "currency", "amount", "tenor"), ("country", "instrument"))
-# Country and region filter as one group: both facets come from per-country counts without it.
-_GROUP = {"region": "country"}
+def need_text_condition(q: str) -> ColumnElement[bool] | None:
+    words = _word_conditions(q)
+    return FinancingNeed.id.in_(select(NeedSearchText.need_id).where(*words)) if words else None
+
+
+def _like_pattern(term: str) -> str:
+    return "%" + term.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
 
 
 def _instrument_condition(keys: tuple[str, ...]) -> ColumnElement[bool]:
@@ -234,72 +229,70 @@ def _instrument_condition(keys: tuple[str, ...]) -> ColumnElement[bool]:
     return exists(select(literal_column("1")).select_from(each).where(each.c.value.in_(keys)))
 
 
+_NEED_COLUMNS = {"sector": FinancingNeed.sector, "stage": FinancingNeed.stage,
+                 "currency": FinancingNeed.currency, "country": FinancingNeed.country_iso2}
+_BAND_COLUMNS = {"amount": (FinancingNeed.amount_usd, AMOUNT_BANDS),
+                 "tenor": (FinancingNeed.tenor_years, TENOR_BANDS)}
+# Country and region filter as one group: both facets come from per-country counts without it.
+_GROUP = {"region": "country"}
+
+
 def _need_condition(facet: str, keys: tuple[str, ...], geo: Geography) -> ColumnElement[bool]:
     if facet == "region":
         return FinancingNeed.country_iso2.in_(geo.countries_in(keys))
     if facet == "instrument":
         return _instrument_condition(keys)
-    if facet in ("amount", "tenor"):
-        column = FinancingNeed.amount_usd if facet == "amount" else FinancingNeed.tenor_years
-        bands = AMOUNT_BANDS if facet == "amount" else TENOR_BANDS
+    if facet in _BAND_COLUMNS:
+        column, bands = _BAND_COLUMNS[facet]
         return or_(*[band.condition(column) for band in bands if band.key in keys])
-    return _NEED_DIMENSIONS[facet].in_(keys)
+    return _NEED_COLUMNS[facet].in_(keys)
 
 
-def _filter_groups(filters: Filters, geo: Geography) -> dict[str, ColumnElement[bool]]:
-    """One condition per chosen facet group (OR within a facet, AND across facets)."""
+def need_conditions(filters: Filters, geo: Geography) -> list[ColumnElement[bool]]:
+    """The WHERE clause of a search: visible needs matching the words and every facet (alerts)."""
+    where = [FinancingNeed.status.in_(VISIBLE_STATUSES)]
+    if (text := need_text_condition(filters.q)) is not None:
+        where.append(text)
     groups: dict[str, ColumnElement[bool]] = {}
     for facet, keys in filters.chosen.items():
         group, condition = _GROUP.get(facet, facet), _need_condition(facet, keys, geo)
         groups[group] = and_(groups[group], condition) if group in groups else condition
+    return [*where, *groups.values()]
+
+
+def _group_masks(index: search_index.NeedIndex, filters: Filters,
+                 geo: Geography) -> dict[str, np.ndarray]:
+    """One row mask per chosen facet group, as need_conditions would filter."""
+    groups: dict[str, np.ndarray] = {}
+    for facet, keys in filters.chosen.items():
+        if facet == "region":
+            mask = index.value_mask("country", geo.countries_in(keys))
+        else:
+            mask = index.value_mask(facet, keys)
+        group = _GROUP.get(facet, facet)
+        groups[group] = groups[group] & mask if group in groups else mask
     return groups
 
 
-def _base_where(filters: Filters) -> list:
-    where = [FinancingNeed.status.in_(VISIBLE_STATUSES)]
-    if (text := text_condition(NEED_TEXT, filters.q)) is not None:
-        where.append(text)
-    return where
+def _matching_ids(q: str) -> list[int]:
+    """Ids of needs (of any status: the index knows which are visible) containing every word."""
+    return list(db.session.scalars(select(NeedSearchText.need_id).where(*_word_conditions(q))))
 
 
-def _facet_statement(filters: Filters, conditions: list[ColumnElement[bool]]):
-    """Counts per facet value and per `miss`, the one filter group a row fails (0: none)."""
-    # A row failing one group counts for that group's facets only (drill-down); rows failing
-    # two or more count nowhere, so the WHERE clause leaves them out.
-    miss = case(*[(~condition, literal_column(str(number)))
-                  for number, condition in enumerate(conditions, 1)], else_=literal_column("0"))
-    where = _base_where(filters)
-    if len(conditions) > 1:
-        where.append(or_(*[and_(*conditions[:i], *conditions[i + 1:])
-                           for i in range(len(conditions))]))
-    rows = select(miss.label("miss") if conditions else literal_column("0").label("miss"),
-                  *[column.label(name) for name, column in _NEED_DIMENSIONS.items()]
-                  ).where(*where).subquery()
-    statement = select(rows, func.count().label("n"))
-    if _is_postgres():
-        return statement.group_by(func.grouping_sets(
-            *[tuple_(rows.c.miss, *[rows.c[name] for name in names]) for names in _GROUPING_SETS]))
-    return statement.group_by(*rows.c)
-
-
-def _need_facet_counts(filters: Filters, geo: Geography) -> tuple[dict[str, Counter], int]:
-    """Counts per facet (each without its own filter) and the number of matching needs."""
-    groups = _filter_groups(filters, geo)
-    number = {group: n for n, group in enumerate(groups, 1)}
-    facets = list(_NEED_DIMENSIONS)
-    counted_when = [(0, number.get(facet)) for facet in facets]  # the `miss` values that count
-    counts: dict[str, Counter] = {facet: Counter() for facet in facets}
-    total = 0
-    rows = db.session.execute(_facet_statement(filters, list(groups.values()))).tuples()
-    for miss, *keys, n in rows:
-        for facet, key, counted in zip(facets, keys, counted_when, strict=True):
-            if key is not None and miss in counted:
-                for item in key if facet == "instrument" else (key,):
-                    counts[facet][item] += n
-        if miss == 0 and keys[0] is not None:  # keys[0] is the sector: one row set per need
-            total += n
+def _need_facet_counts(index: search_index.NeedIndex, base: np.ndarray,
+                       groups: dict[str, np.ndarray], filters: Filters,
+                       geo: Geography) -> dict[str, Counter]:
+    """Counts per facet, each with every filter group applied but its own."""
+    counts = {}
+    for facet in ("sector", "country", "instrument", "stage", "currency", "amount", "tenor"):
+        own = _GROUP.get(facet, facet)
+        mask = base.copy()
+        for group, group_mask in groups.items():
+            if group != own:
+                mask &= group_mask
+        counts[facet] = index.count(facet, mask)
     counts["country"], counts["region"] = _split_geo(counts["country"], filters, geo)
-    return counts, total
+    return counts
 
 
 def _split_geo(by_country: Counter, filters: Filters, geo: Geography) -> tuple[Counter, Counter]:
@@ -327,74 +320,23 @@ def facet_values(facets: tuple[str, ...], counts: dict[str, Counter],
     return result
 
 
-NEED_ORDER = {
-    "newest": (FinancingNeed.published_at.desc().nulls_last(),),
-    "amount": (FinancingNeed.amount_usd.desc(),),
-    "amount_asc": (FinancingNeed.amount_usd.asc(),),
-    "tco2e": (FinancingNeed.estimated_tco2e_per_year.desc().nulls_last(),),
-}
-
-
-def _need_order(sort: str) -> tuple:
-    if sort != "tco2e_per_usd":
-        return (*NEED_ORDER[sort], FinancingNeed.id.desc())
-    tco2e, amount = FinancingNeed.estimated_tco2e_per_year, FinancingNeed.amount_usd
-    if _is_postgres():
-        # A plain "/" (SQLAlchemy would add a cast), as in ix_financing_needs_tco2e_per_usd.
-        ratio = tco2e.op("/")(func.nullif(amount, literal_column("0")))
-    else:  # SQLite keeps whole numbers as integers and would divide them as integers
-        ratio = cast(tco2e, Float) / func.nullif(amount, 0)
-    return ratio.desc().nulls_last(), FinancingNeed.id.desc()
-
-
-# Facet counts per process, keyed by the data's version too, so a hit is always exact; paging,
-# sorting and repeated searches then skip the one expensive query.
-_facet_cache: OrderedDict[tuple, tuple[dict[str, Counter], int]] = OrderedDict()
-_facet_cache_lock = Lock()
-
-
-def _data_version() -> tuple:
-    """Changes whenever a need is added (ids grow) or edited (updated_at is stamped)."""
-    return tuple(db.session.execute(select(func.max(FinancingNeed.id),
-                                           func.max(FinancingNeed.updated_at))).one())
-
-
-def _cached_facet_counts(filters: Filters, geo: Geography) -> tuple[dict[str, Counter], int]:
-    size = current_app.config.get("SEARCH_FACET_CACHE_SIZE", 256)
-    if not size:
-        return _need_facet_counts(filters, geo)
-    key = (str(db.engine.url), filters.q, tuple(sorted(filters.chosen.items())), _data_version())
-    with _facet_cache_lock:
-        if key in _facet_cache:
-            _facet_cache.move_to_end(key)
-            return _facet_cache[key]
-    counts = _need_facet_counts(filters, geo)
-    with _facet_cache_lock:
-        _facet_cache[key] = counts
-        while len(_facet_cache) > size:
-            _facet_cache.popitem(last=False)
-    return counts
-
-
-def clear_facet_cache() -> None:
-    with _facet_cache_lock:
-        _facet_cache.clear()
-
-
 def search_needs(filters: Filters, page: int = 1, geo: Geography | None = None) -> SearchPage:
     """One page of visible needs matching the filters, with drill-down facet counts."""
     geo = geo or geography()
-    counts, total = _cached_facet_counts(filters, geo)
+    index = search_index.current()
+    base = index.visible.copy()
+    if filters.q:
+        base &= index.mask_of(_matching_ids(filters.q))
+    groups = _group_masks(index, filters, geo)
+    counts = _need_facet_counts(index, base, groups, filters, geo)
+    matching = base
+    for group_mask in groups.values():
+        matching = matching & group_mask
+    total = int(np.count_nonzero(matching))
     page = min(page, max(1, -(-total // PER_PAGE)))
-    statement = (select(FinancingNeed).where(*need_conditions(filters, geo))
-                 .order_by(*_need_order(filters.sort))
-                 .options(joinedload(FinancingNeed.organisation))
-                 .limit(PER_PAGE).offset((page - 1) * PER_PAGE))
-    items = list(db.session.scalars(statement))
+    ids = index.page(matching, filters.sort, (page - 1) * PER_PAGE, PER_PAGE)
+    rows = {need.id: need for need in db.session.scalars(
+        select(FinancingNeed).where(FinancingNeed.id.in_(ids))
+        .options(joinedload(FinancingNeed.organisation)))} if ids else {}
+    items = [rows[i] for i in ids if i in rows]
     return SearchPage(filters, items, total, page, facet_values(NEED_FACETS, counts, filters))
-
-
-def need_conditions(filters: Filters, geo: Geography) -> list[ColumnElement[bool]]:
-    """The WHERE clause of a search: visible needs matching the words and every facet."""
-    return [*_base_where(filters), *_filter_groups(filters, geo).values()]
-
