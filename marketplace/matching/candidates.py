@@ -87,26 +87,36 @@ def constraint_checks(pair: Pair, config: RuleConfig) -> dict[str, np.ndarray]:
     }
 
 
+def share_met(hits, required) -> np.ndarray:
+    """Share of the required items met (1 when nothing is required)."""
+    with np.errstate(invalid="ignore", divide="ignore"):
+        share = np.minimum(hits / required, 1.0)
+    return np.where(required == 0, 1.0, share)
+
+
 def taxonomy_share(pair: Pair) -> np.ndarray:
     """Share of the product's taxonomy requirements the need meets (1 when there are none)."""
-    required = pair.product.counts["taxonomy"]
-    with np.errstate(invalid="ignore", divide="ignore"):
-        share = np.minimum(pair.hits["taxonomy"] / required, 1.0)
-    return np.where(required == 0, 1.0, share)
+    return share_met(pair.hits["taxonomy"], pair.product.counts["taxonomy"])
+
+
+# screen.py grades its lookup table with this function too, so both stage-1 paths agree.
+def graded_fits(met: dict, exact, hit: dict, share) -> dict[str, np.ndarray]:
+    """Graded fit per constraint from met flags, exact ticket fit, token hits and taxonomy share."""
+    graded = {name: met[name].astype(np.float64) for name in CONSTRAINTS}
+    geo = np.where(hit["country"], 1.0, np.where(hit["region"], 0.9, 0.75))
+    sector = np.where(hit["technology"], 1.0, np.where(hit["sector"], 0.85, 0.7))
+    graded["country"] = np.where(met["country"], geo, 0.0)
+    graded["sector"] = np.where(met["sector"], sector, 0.0)
+    graded["ticket"] = np.where(exact, 1.0, np.where(met["ticket"], 0.5, 0.0))
+    graded["taxonomy"] = share
+    return graded
 
 
 def grades(pair: Pair, met: dict[str, np.ndarray], config: RuleConfig) -> dict[str, np.ndarray]:
     """Graded fit per constraint in [0, 1]: exact matches beat open mandates beat near misses."""
-    hits = pair.hits
-    geo = np.where(hits["country"] > 0, 1.0, np.where(hits["region"] > 0, 0.9, 0.75))
-    sector = np.where(hits["technology"] > 0, 1.0, np.where(hits["sector"] > 0, 0.85, 0.7))
+    hit = {name: pair.hits[name] > 0 for name in ("country", "region", "sector", "technology")}
     exact = ticket_checks(pair, config.ticket_tolerance)["exact"]
-    graded = {name: met[name].astype(np.float64) for name in CONSTRAINTS}
-    graded["country"] = np.where(met["country"], geo, 0.0)
-    graded["sector"] = np.where(met["sector"], sector, 0.0)
-    graded["ticket"] = np.where(exact, 1.0, np.where(met["ticket"], 0.5, 0.0))
-    graded["taxonomy"] = taxonomy_share(pair)
-    return graded
+    return graded_fits(met, exact, hit, taxonomy_share(pair))
 
 
 def side_scores(graded: dict[str, np.ndarray]) -> tuple[np.ndarray, np.ndarray]:
@@ -127,15 +137,20 @@ def missed_count(met: dict[str, np.ndarray]) -> np.ndarray:
     return sum((~met[c]).astype(np.int8) for c in CONSTRAINTS)
 
 
+def rule_score(need_side, product_side, missed, max_missed: int) -> np.ndarray:
+    """Harmonic mean of need side and product side, minus 2 for a non-candidate."""
+    # Non-candidates sink below every candidate (whose score is ≥ 0, a non-candidate's < -0.5)
+    # but keep their order among themselves.
+    return harmonic(need_side, product_side) - 2.0 * (missed > max_missed)
+
+
 def rule_parts(pair: Pair, config: RuleConfig) -> dict[str, np.ndarray]:
     """Constraint checks, missed count and the rule score (need side ⊕ product side)."""
     met = constraint_checks(pair, config)
     graded = grades(pair, met, config)
     need_side, product_side = side_scores(graded)
     missed = missed_count(met)
-    # Non-candidates sink below every candidate (whose score is ≥ 0, a non-candidate's < -0.5)
-    # but keep their order among themselves.
-    rules = harmonic(need_side, product_side) - 2.0 * (missed > config.max_missed)
+    rules = rule_score(need_side, product_side, missed, config.max_missed)
     return {
         "met": met,
         "graded": graded,

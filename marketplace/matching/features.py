@@ -47,6 +47,7 @@ FEATURES = (
     ("investor_sector_acceptance_oof", "both"),
 )
 FEATURE_NAMES = tuple(name for name, _ in FEATURES)
+FEATURE_DTYPE = np.float64  # of the matrices stage 2 scores; the latency bench floor uses it too
 STAGE_ONE_TERMS = 32
 
 
@@ -123,7 +124,7 @@ def compute_features(pair: Pair, config: RuleConfig) -> tuple[np.ndarray, dict]:
         }
     )
     shape = np.broadcast_shapes(*(np.shape(v) for v in values.values()))
-    matrix = np.empty((*shape, len(FEATURE_NAMES)), dtype=np.float64)
+    matrix = np.empty((*shape, len(FEATURE_NAMES)), dtype=FEATURE_DTYPE)
     for j, name in enumerate(FEATURE_NAMES):
         matrix[..., j] = values[name]
     return matrix, parts

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -14,6 +14,7 @@ from .records import DEFAULT_USD_RATES, Need, Product
 from .text import TextVectoriser
 
 FIELDS = ("country", "region", "sector", "technology", "instrument", "stage", "taxonomy")
+LOOKUP_FROM = 8  # query tokens from which a vocabulary lookup beats summing flag columns
 
 
 def _one(value: str | None) -> tuple[str, ...]:
@@ -87,19 +88,6 @@ class Side:
         )
 
 
-def _gather(csc: sp.csc_matrix, cols: np.ndarray, weights: np.ndarray, size: int) -> np.ndarray:
-    """Weighted sum of the given columns for every row, reading only those columns."""
-    starts, ends = csc.indptr[cols], csc.indptr[cols + 1]
-    lengths = ends - starts
-    total = int(lengths.sum())
-    if total == 0:
-        return np.zeros(size, dtype=np.float64)
-    offsets = np.repeat(starts - np.concatenate(([0], np.cumsum(lengths)[:-1])), lengths)
-    spans = offsets + np.arange(total)
-    values = csc.data[spans] * np.repeat(weights.astype(np.float32), lengths)
-    return np.bincount(csc.indices[spans], values, minlength=size)
-
-
 @dataclass
 class Table:
     """All needs or all products of the index, column-wise."""
@@ -115,35 +103,65 @@ class Table:
     def __len__(self) -> int:
         return len(self.records)
 
+    def cached(self, key, make: Callable[[], Any]) -> Any:
+        """A structure derived from the table's columns, built on first use and kept."""
+        if key not in self._cache:
+            self._cache[key] = make()
+        return self._cache[key]
+
     def text_columns(self) -> sp.csc_matrix:
         """The TF-IDF matrix in CSC form, built once, for reading a query's columns."""
-        if "text" not in self._cache:
-            self._cache["text"] = self.text.tocsc()
-        return self._cache["text"]
+        return self.cached("text", self.text.tocsc)
 
     def flags(self, name: str) -> np.ndarray:
         """Dense column-major booleans rows × tokens of a field, built once."""
-        if name not in self._cache:
-            self._cache[name] = np.asfortranarray(self.tokens[name].toarray().astype(bool))
-        return self._cache[name]
+        return self.cached(
+            name, lambda: np.asfortranarray(self.tokens[name].toarray().astype(bool))
+        )
+
+    def single_tokens(self, name: str) -> np.ndarray | None:
+        """Each row's only token of a field (-1 for none), or None if some row has several."""
+        return self.cached(("single", name), lambda: _single_tokens(self.tokens[name]))
 
     def token_hits(self, name: str, ids: np.ndarray) -> np.ndarray:
         """Per row: how many of the query's tokens of a field it has."""
-        if ids.size == 1:
-            return self.flags(name)[:, int(ids[0])]
         if ids.size == 0:
             return np.zeros(len(self), dtype=np.uint8)
-        return self.flags(name)[:, ids].sum(axis=1, dtype=np.uint8)
+        flags = self.flags(name)
+        if ids.size == 1:
+            return flags[:, int(ids[0])]
+        single = self.single_tokens(name)
+        if single is not None and ids.size >= LOOKUP_FROM and np.unique(ids).size == ids.size:
+            # At most one token per row: one lookup beats reading many columns. The extra last
+            # entry is what a row without a token (-1) reads.
+            wanted = np.zeros(flags.shape[1] + 1, dtype=bool)
+            wanted[ids] = True
+            return wanted[single]
+        hits = flags[:, int(ids[0])].astype(np.uint8)
+        for i in ids[1:]:
+            hits += flags[:, int(i)]
+        return hits
 
     def text_dot(self, query: sp.csr_matrix) -> np.ndarray:
-        """Dot product of one TF-IDF row with every row of this table."""
-        return _gather(self.text_columns(), query.indices.astype(np.int64), query.data, len(self))
+        """Dot product of one TF-IDF row with every row of this table, reading only its columns."""
+        return self.text_columns()[:, query.indices] @ query.data
 
     def prepare(self) -> None:
         """Build the column-major structures now rather than on the first query."""
         self.text_columns()
         for name in FIELDS:
             self.flags(name)
+            self.single_tokens(name)
+
+
+def _single_tokens(matrix: sp.csr_matrix) -> np.ndarray | None:
+    """Column of each row's one entry (-1 for none), or None if a row has two or more."""
+    lengths = np.diff(matrix.indptr)
+    if lengths.size and lengths.max() > 1:
+        return None
+    codes = np.full(matrix.shape[0], -1, dtype=np.int32)
+    codes[lengths > 0] = matrix.indices
+    return codes
 
 
 @dataclass

@@ -7,15 +7,7 @@ from dataclasses import dataclass, field
 import numpy as np
 from sklearn.pipeline import Pipeline
 
-from .candidates import (
-    Pair,
-    RuleConfig,
-    constraint_checks,
-    harmonic,
-    missed_count,
-    rule_parts,
-    stage_one,
-)
+from .candidates import Pair, RuleConfig, harmonic, stage_one
 from .features import (
     FEATURE_NAMES,
     FEATURES,
@@ -26,8 +18,9 @@ from .features import (
     text_for_need,
     text_for_product,
 )
-from .index import MatchingIndex, Side
+from .index import MatchingIndex
 from .records import Need, Product
+from .screen import screen
 from .stats import AcceptanceStats, AlignedRates, align
 
 HEAD_SIDES = {
@@ -111,42 +104,6 @@ def _zero_rates(shape) -> dict[str, np.ndarray]:
     return {"product_rate": zero, "product_log_n": zero, "investor_sector_rate": zero}
 
 
-def _top(scores: np.ndarray, k: int) -> np.ndarray:
-    """Indices of the k highest scores, highest first (argpartition, then sort only those)."""
-    k = min(k, scores.size)
-    if k == 0:
-        return np.zeros(0, dtype=np.int64)
-    part = np.argpartition(-scores, k - 1)[:k] if k < scores.size else np.arange(scores.size)
-    return part[np.argsort(-scores[part], kind="stable")]
-
-
-def _stage_one(
-    query: Side,
-    items: Side,
-    hits: dict,
-    cosine: np.ndarray,
-    config: RuleConfig,
-    k: int,
-    need_is_query: bool,
-) -> tuple[np.ndarray, np.ndarray]:
-    """Rows and stage-1 scores of the top k items; graded scores only for candidate rows."""
-
-    def pair_of(rows) -> Pair:
-        sub = items.take(rows)
-        picked = {name: h[rows] for name, h in hits.items()}
-        return (
-            Pair(query, sub, picked, {}, {}) if need_is_query else Pair(sub, query, picked, {}, {})
-        )
-
-    missed = missed_count(constraint_checks(pair_of(slice(None)), config))
-    rows = np.flatnonzero(missed <= config.max_missed)
-    if rows.size < k:  # too few candidates: rank non-candidates too, below them
-        rows = np.arange(cosine.size)
-    first = stage_one(rule_parts(pair_of(rows), config), cosine[rows], config)
-    top = _top(first, k)
-    return rows[top], first[top]
-
-
 def _finish(pair: Pair, model, config: RuleConfig, stage1: np.ndarray, limit: int) -> Ranking:
     """Score the candidates with the learned heads (if any) and keep the best `limit`."""
     X, parts = compute_features(pair, config)
@@ -169,7 +126,7 @@ def rank_products(
     hits, cosine = hits_for_need(index, query)
     products = index.products.side
     k = max(model.stage_two if model else 0, limit)
-    top, first = _stage_one(query.side, products, hits, cosine, config, k, need_is_query=True)
+    top, first = screen(query.side, index.products, hits, cosine, config, k, need_is_query=True)
     rates = _zero_rates(top.shape)
     if model is not None:
         rates = model.aligned(index).for_pairs(top, model.aligned(index).sector_code(need.sector))
@@ -198,7 +155,7 @@ def rank_needs(
     hits, cosine = hits_for_product(index, query)
     needs = index.needs.side
     k = max(model.stage_two if model else 0, limit)
-    top, first = _stage_one(query.side, needs, hits, cosine, config, k, need_is_query=False)
+    top, first = screen(query.side, index.needs, hits, cosine, config, k, need_is_query=False)
     rates = _zero_rates(top.shape)
     if model is not None:
         rates = _product_rates(index, model, product, top)

@@ -1,0 +1,212 @@
+"""Stage 1 over a whole table: each row's constraint flags packed into a code, scores looked up.
+
+Graded fits take a handful of values, so whether a pair is a candidate and its rule score depend
+only on a small integer code: flags of the need side, of the product side, and the taxonomy
+(hits, required) pair. Packing bytes and one lookup over 10^6 rows takes a few milliseconds where
+pair-wise rule_parts made dozens of float64 temporaries. The lookup table is graded by the same
+functions as rule_parts, so the scores are identical (test_match_screen.py checks this).
+"""
+
+from __future__ import annotations
+
+from functools import lru_cache, reduce
+
+import numpy as np
+
+from .candidates import (
+    CONSTRAINTS,
+    Pair,
+    RuleConfig,
+    constraint_checks,
+    graded_fits,
+    missed_count,
+    rule_parts,
+    rule_score,
+    share_met,
+    side_scores,
+    stage_one,
+)
+from .index import Side, Table
+
+# Bit order of the code's low 13 bits; the taxonomy (required, hits) pair sits above them.
+NEED_BITS = ("currency", "tenor", "instrument", "ticket", "ticket_exact")
+PRODUCT_BITS = (
+    *("country", "region_hit", "country_hit"),
+    *("sector", "sector_hit", "technology_hit"),
+    *("stage", "impact"),
+)
+FLAG_BITS = len(NEED_BITS) + len(PRODUCT_BITS)
+MAX_REQUIRED = 7  # taxonomy requirements the lookup covers; beyond, stage 1 goes pair-wise
+
+
+@lru_cache(maxsize=16)
+def rule_table(max_required: int, max_missed: int) -> np.ndarray:
+    """Rule score of every code, graded as rule_parts grades a pair."""
+    width = max_required + 1
+    code = np.arange((1 << FLAG_BITS) * width * width)
+    bit = {name: (code >> i) & 1 > 0 for i, name in enumerate(NEED_BITS + PRODUCT_BITS)}
+    required, hits = np.divmod(code >> FLAG_BITS, width)
+    met = {name: bit.get(name, hits >= required) for name in CONSTRAINTS}
+    hit = {name: bit[f"{name}_hit"] for name in ("country", "region", "sector", "technology")}
+    graded = graded_fits(met, bit["ticket_exact"], hit, share_met(hits, required))
+    return rule_score(*side_scores(graded), missed_count(met), max_missed)
+
+
+class _Columns:
+    """Derived columns of one side: cached on the table, or computed for the query's scalars."""
+
+    def __init__(self, side: Side, table: Table | None):
+        self.side, self.table = side, table
+
+    def get(self, key, make):
+        if self.table is None:
+            return make(self.side)
+        return self.table.cached(("screen", key), lambda: make(self.side))
+
+    def blank(self, name: str) -> np.ndarray:
+        return self.get(("blank", name), lambda s: s.counts[name] == 0)
+
+    def positive(self, name: str) -> np.ndarray:
+        return self.get(("positive", name), lambda s: s.numbers[name] > 0)
+
+    def required(self) -> np.ndarray:
+        return self.get("required", lambda s: s.counts["taxonomy"].astype(np.uint8))
+
+    def max_required(self) -> int:
+        return int(self.get("max_required", lambda s: np.max(s.counts["taxonomy"], initial=0)))
+
+    def scaled(self, name: str, factor: float) -> np.ndarray:
+        return self.get((name, factor), lambda s: s.numbers[name] * factor)
+
+
+def _hit(hits: np.ndarray) -> np.ndarray:
+    return hits if hits.dtype == bool else hits > 0
+
+
+def _fold(parts, size: int, absorbing: bool) -> np.ndarray:
+    """Or (absorbing True) or and (absorbing False) of bool columns and scalars."""
+    # Scalars are settled in Python: numpy's scalar-broadcast bool ops are ten times slower.
+    scalars = [bool(part) for part in parts if not np.ndim(part)]
+    columns = [part for part in parts if np.ndim(part)]
+    if absorbing in scalars:
+        return np.full(size, absorbing)
+    if not columns:
+        return np.full(size, not absorbing)
+    return reduce(np.logical_or if absorbing else np.logical_and, columns)
+
+
+def _not_below(value, bound) -> np.ndarray:
+    """True unless both are known and value < bound (NaN compares false), as in candidates.py."""
+    below = np.less(value, bound)
+    return np.logical_not(below, out=below)
+
+
+def _flags(need: _Columns, product: _Columns, hits: dict, tolerance: float, size: int) -> dict:
+    """Per row and named as in NEED_BITS, PRODUCT_BITS and CONSTRAINTS: bool flags."""
+    n, p = need.side.numbers, product.side.numbers
+    hit = {name: _hit(h) for name, h in hits.items()}
+    amount, tenor = n["amount_usd"], n["tenor"]
+    low = product.scaled("ticket_min", 1 - tolerance)
+    high = product.scaled("ticket_max", 1 + tolerance)
+    both = {
+        "currency": (need.positive("currency_ok"), product.positive("currency_ok")),
+        "tenor": (_not_below(tenor, p["tenor_min"]), _not_below(p["tenor_max"], tenor)),
+        "ticket": (_not_below(amount, low), _not_below(high, amount)),
+        "ticket_exact": (_not_below(amount, p["ticket_min"]), _not_below(p["ticket_max"], amount)),
+    }
+    flags = {name: _fold(parts, size, absorbing=False) for name, parts in both.items()}
+    geo_open = _fold((product.blank("country"), product.blank("region")), size, absorbing=False)
+    country = (geo_open, need.blank("country"), hit["country"], hit["region"])
+    flags["country"] = _fold(country, size, absorbing=True)
+    for name in ("instrument", "stage", "sector"):
+        flags[name] = _fold((product.blank(name), need.blank(name), hit[name]), size, True)
+    for name in ("country", "region", "sector", "technology"):
+        flags[f"{name}_hit"] = hit[name]
+    flags["impact"] = _not_below(n["tco2e"], p["min_tco2e"])
+    flags["taxonomy"] = np.greater_equal(hits["taxonomy"], product.required())
+    return flags
+
+
+def _sum(bits, size: int) -> np.ndarray:
+    """How many of the bool arrays are true, per row."""
+    total = np.zeros(size, dtype=np.uint8)
+    for bit in bits:
+        total += np.broadcast_to(bit, (size,)).view(np.uint8)
+    return total
+
+
+def _pack(bits: list[np.ndarray], size: int) -> np.ndarray:
+    """Bool arrays packed into one uint8 per row, the first as the lowest bit."""
+    out = np.zeros(size, dtype=np.uint8)
+    for bit in reversed(bits):
+        out += out  # shift by one bit (adds are vectorised for uint8; shifts are slower)
+        out |= np.broadcast_to(bit, (size,)).view(np.uint8)
+    return out
+
+
+def rule_codes(flags: dict, taxonomy_hits, required, width: int, size: int) -> np.ndarray:
+    """Per row: code = taxonomy (required, hits) pair · 2^13 + product flags · 2^5 + need flags."""
+    taxonomy = np.minimum(taxonomy_hits, required, dtype=np.uint8)  # the share is capped at 1
+    taxonomy += np.multiply(required, width, dtype=np.uint8)
+    code = np.broadcast_to(taxonomy, (size,)).astype(np.uint32)
+    code <<= len(PRODUCT_BITS)
+    code |= _pack([flags[name] for name in PRODUCT_BITS], size)
+    code <<= len(NEED_BITS)
+    code |= _pack([flags[name] for name in NEED_BITS], size)
+    return code
+
+
+def screen(
+    query: Side,
+    table: Table,
+    hits: dict,
+    cosine: np.ndarray,
+    config: RuleConfig,
+    k: int,
+    need_is_query: bool,
+) -> tuple[np.ndarray, np.ndarray]:
+    """Rows and stage-1 scores of the top k of the table; candidates only, if there are k."""
+    query_cols, table_cols = _Columns(query, None), _Columns(table.side, table)
+    need, product = (query_cols, table_cols) if need_is_query else (table_cols, query_cols)
+    max_required = product.max_required()
+    if max_required > MAX_REQUIRED:
+        return screen_pairwise(query, table.side, hits, cosine, config, k, need_is_query)
+    size = len(table)
+    flags = _flags(need, product, hits, config.ticket_tolerance, size)
+    met = _sum([flags[name] for name in CONSTRAINTS], size)
+    rows = np.flatnonzero(met >= len(CONSTRAINTS) - config.max_missed)
+    if rows.size < k:  # too few candidates: rank non-candidates too, below them
+        rows = np.arange(size)
+    code = rule_codes(flags, hits["taxonomy"], product.required(), max_required + 1, size)
+    rules = rule_table(max_required, config.max_missed)
+    first = rules[code[rows]] + config.text_weight * cosine[rows]
+    top = top_k(first, k)
+    return rows[top], first[top]
+
+
+def screen_pairwise(query, items: Side, hits, cosine, config, k, need_is_query):
+    """The same as screen, through rule_parts on the pairs (no limit on taxonomy requirements)."""
+
+    def pair_of(rows) -> Pair:
+        sub = items.take(rows)
+        picked = {name: h[rows] for name, h in hits.items()}
+        return (
+            Pair(query, sub, picked, {}, {}) if need_is_query else Pair(sub, query, picked, {}, {})
+        )
+
+    missed = missed_count(constraint_checks(pair_of(slice(None)), config))
+    rows = np.flatnonzero(missed <= config.max_missed)
+    if rows.size < k:
+        rows = np.arange(cosine.size)
+    first = stage_one(rule_parts(pair_of(rows), config), cosine[rows], config)
+    top = top_k(first, k)
+    return rows[top], first[top]
+
+
+def top_k(scores: np.ndarray, k: int) -> np.ndarray:
+    """Indices of the k highest scores, highest first (argpartition, then sort only those)."""
+    k = min(k, scores.size)
+    if k == 0:
+        return np.zeros(0, dtype=np.int64)
+    part = np.argpartition(-scores, k - 1)[:k] if k < scores.size else np.arange(scores.size)
+    return part[np.argsort(-scores[part], kind="stable")]
