@@ -53,7 +53,7 @@ def get_metadata():
 
 # Indexes made with raw SQL in migrations (expression, trigram, partial): not on the models.
 RAW_SQL_INDEXES = {
-    "ix_financing_needs_newest", "ix_need_search_texts_trigram",
+    "ix_financing_needs_newest", "ix_need_search_texts_trigram", "ix_need_search_texts_han_pairs",
     "ix_financing_needs_instruments", "ix_financing_needs_tco2e",
     "ix_financing_needs_tco2e_per_usd",
 }

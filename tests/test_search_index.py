@@ -215,3 +215,18 @@ def _unsaved_need(owner, title: str) -> FinancingNeed:
         country_iso2="PK", sector="solar", technology="solar_pv", amount=Decimal(40_000_000),
         currency="USD", amount_usd=Decimal(40_000_000), tenor_years=12, stage="financing",
         status=NeedStatus.PUBLISHED, published_at=utcnow())
+
+
+def test_two_character_chinese_words_find_exactly_the_needs_that_contain_them(app, owner):
+    """On PostgreSQL these go through the index of Han character pairs; the answers must equal
+    a plain substring test (and SQLite's LIKE)."""
+    texts = {"steppe": ("草原风电场，配套储能", "Steppe wind farm"),
+             "delta": ("三角洲光伏电站", "Delta solar, 风电 later"),
+             "port": ("港口岸电改造", "Shore power 岸电")}
+    ids = {key: make_need(app, owner, title_zh=zh, title_en=en, status=NeedStatus.PUBLISHED).id
+           for key, (zh, en) in texts.items()}
+    for word, expected in {"风电": {"steppe", "delta"}, "电场": {"steppe"}, "场配": set(),
+                           "岸电": {"port"}, "光伏": {"delta"}, "储能": {"steppe"},
+                           "伏电": {"delta"}, "电站": {"delta"}}.items():
+        assert {n.id for n in run(app, q=word).items} == {ids[k] for k in expected}, word
+    assert {n.id for n in run(app, q="风电 solar").items} == {ids["delta"]}

@@ -1,4 +1,5 @@
 """Financing needs posted by project owners, and the documents attached to them."""
+import re
 import unicodedata
 from datetime import datetime
 from decimal import Decimal
@@ -99,10 +100,32 @@ class FinancingNeed(TimestampMixin, Base):
 SEARCHED_FIELDS = ("title_en", "title_zh", "summary_en", "summary_zh", "description")
 
 
+# Han characters (CJK Unified Ideographs, extension A and the supplementary planes). After NFC
+# normalisation the compatibility ideographs have become unified ones.
+HAN = "\u3400-\u4dbf\u4e00-\u9fff\U00020000-\U0003134f"
+_HAN_RUN = re.compile(f"[{HAN}]{{2,}}")
+
+
 def need_search_text(need) -> str:
     """What full-text search matches: the titles, summaries and description, in lower case."""
     text = " ".join(part for name in SEARCHED_FIELDS if (part := getattr(need, name)))
     return unicodedata.normalize("NFC", text).lower()
+
+
+def han_pairs(text: str) -> str:
+    """Every distinct pair of adjacent Han characters in the text, space-separated.
+
+    Most Chinese words have two characters, too short for a trigram index; an index on these
+    pairs finds them (services/search.py). A pair is in the list exactly when it occurs in text.
+    """
+    pairs = (run[i:i + 2] for run in _HAN_RUN.findall(text) for i in range(len(run) - 1))
+    return " ".join(dict.fromkeys(pairs))
+
+
+def search_row(need) -> dict:
+    """The need_search_texts columns of a need (or a row with the searched fields)."""
+    text = need_search_text(need)
+    return {"need_id": need.id, "search_text": text, "han_pairs": han_pairs(text)}
 
 
 class NeedSearchText(Base):
@@ -117,6 +140,7 @@ class NeedSearchText(Base):
 
     need_id: Mapped[int] = mapped_column(ForeignKey("financing_needs.id"), primary_key=True)
     search_text: Mapped[str] = mapped_column(Text)
+    han_pairs: Mapped[str] = mapped_column(Text, default="")
 
 
 class Document(Base):

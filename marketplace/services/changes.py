@@ -19,8 +19,8 @@ from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session
 
-from marketplace.models import ChangeCounter, FinancingNeed, NeedSearchText, need_search_text
-from marketplace.models.need import SEARCHED_FIELDS
+from marketplace.models import ChangeCounter, FinancingNeed, NeedSearchText
+from marketplace.models.need import SEARCHED_FIELDS, search_row
 
 NEEDS = "financing_needs"
 _CHANGED = "changes.need_ids"
@@ -70,9 +70,8 @@ def _stamp(session: Session) -> None:
         rows = session.execute(select(table.c.id, *[table.c[name] for name in SEARCHED_FIELDS])
                                .where(table.c.revision == claimed)).all()
         for start in range(0, len(rows), _BATCH):
-            session.execute(insert(NeedSearchText.__table__), [
-                {"need_id": row.id, "search_text": need_search_text(row)}
-                for row in rows[start:start + _BATCH]])
+            session.execute(insert(NeedSearchText.__table__),
+                            [search_row(row) for row in rows[start:start + _BATCH]])
     value = _next_value(session) if claimed is None else claimed
     # updated_at = updated_at: the stamp is bookkeeping, not an edit (no onupdate).
     stamp = update(table).values(revision=value, updated_at=table.c.updated_at)
@@ -97,8 +96,7 @@ def _write_search_texts(session: Session, ids: list[int]) -> None:
                            .where(table.c.id.in_(ids))).all()
     session.execute(delete(texts).where(texts.c.need_id.in_(ids)))
     if rows:
-        session.execute(insert(texts), [{"need_id": row.id, "search_text": need_search_text(row)}
-                                        for row in rows])
+        session.execute(insert(texts), [search_row(row) for row in rows])
 
 
 def _next_value(session: Session) -> int:

@@ -14,6 +14,7 @@ from dataclasses import dataclass, field
 import numpy as np
 from sqlalchemy import (
     ColumnElement,
+    Text,
     and_,
     exists,
     func,
@@ -22,11 +23,12 @@ from sqlalchemy import (
     select,
 )
 from sqlalchemy import type_coerce as coerce
-from sqlalchemy.dialects.postgresql import JSONB
+from sqlalchemy.dialects.postgresql import ARRAY, JSONB
 from sqlalchemy.orm import joinedload
 
 from marketplace.extensions import db
 from marketplace.models import Country, FinancingNeed, NeedSearchText, NeedStatus
+from marketplace.models.need import HAN
 from marketplace.reference import sectors
 from marketplace.services import search_index
 from marketplace.services.search_bands import AMOUNT_BANDS, TENOR_BANDS
@@ -204,12 +206,25 @@ def _is_postgres() -> bool:
 def _word_conditions(q: str) -> list[ColumnElement[bool]]:
     """Each word occurs in the need's lower-case search text (so in any case).
 
-    LIKE on the narrow need_search_texts table: words of three or more characters use its
-    trigram index on PostgreSQL; shorter ones (风电) scan the few megabytes of text.
+    On the narrow need_search_texts table. PostgreSQL finds words of three or more characters
+    with the trigram index and two-character Chinese words (风电) in the index of Han character
+    pairs; other short words scan the few megabytes of text. SQLite scans with LIKE.
     """
-    return [NeedSearchText.search_text.like(
-        _like_pattern(unicodedata.normalize("NFC", term).lower()), escape="\\")
-        for term in q.split()[:MAX_TERMS]]
+    words = [unicodedata.normalize("NFC", term).lower() for term in q.split()[:MAX_TERMS]]
+    return [_han_pair_condition(word) if _is_postgres() and _HAN_PAIR.fullmatch(word)
+            else NeedSearchText.search_text.like(_like_pattern(word), escape="\\")
+            for word in words]
+
+
+_HAN_PAIR = re.compile(f"[{HAN}]{{2}}")
+
+
+def _han_pair_condition(word: str) -> ColumnElement[bool]:
+    # The expression of ix_need_search_texts_han_pairs (migration 0005), with a literal
+    # separator so that PostgreSQL matches it to the index.
+    pairs = func.string_to_array(NeedSearchText.han_pairs, literal_column("' '"),
+                                 type_=ARRAY(Text))
+    return pairs.contains([word])
 
 
 def need_text_condition(q: str) -> ColumnElement[bool] | None:
