@@ -37,24 +37,19 @@ CONFIGS = [RuleConfig(), RuleConfig(ticket_tolerance=0.35, max_missed=0, text_we
 
 @pytest.mark.parametrize("config", CONFIGS)
 @pytest.mark.parametrize("k", [5, 120, 400])
-def test_screen_matches_rule_parts_for_needs(index, config, k):
-    for need in index.needs.records:
-        query = index.need_query(need)
-        hits, cosine = hits_for_need(index, query)
-        fast = screen(query.side, index.products, hits, cosine, config, k, True)
-        slow = screen_pairwise(query.side, index.products.side, hits, cosine, config, k, True)
-        np.testing.assert_array_equal(fast[0], slow[0])
-        np.testing.assert_array_equal(fast[1], slow[1])
-
-
-@pytest.mark.parametrize("config", CONFIGS)
-@pytest.mark.parametrize("k", [5, 100, 300])
-def test_screen_matches_rule_parts_for_products(index, config, k):
-    for product in index.products.records:
-        query = index.product_query(product)
-        hits, cosine = hits_for_product(index, query)
-        fast = screen(query.side, index.needs, hits, cosine, config, k, False)
-        slow = screen_pairwise(query.side, index.needs.side, hits, cosine, config, k, False)
+@pytest.mark.parametrize("need_is_query", [True, False], ids=["need→products", "product→needs"])
+def test_screen_matches_rule_parts(index, config, k, need_is_query):
+    queries, items = (index.needs, index.products) if need_is_query else (index.products,
+                                                                          index.needs)
+    for record in queries.records:
+        if need_is_query:
+            query = index.need_query(record)
+            hits, cosine = hits_for_need(index, query)
+        else:
+            query = index.product_query(record)
+            hits, cosine = hits_for_product(index, query)
+        fast = screen(query.side, items, hits, cosine, config, k, need_is_query)
+        slow = screen_pairwise(query.side, items.side, hits, cosine, config, k, need_is_query)
         np.testing.assert_array_equal(fast[0], slow[0])
         np.testing.assert_array_equal(fast[1], slow[1])
 
