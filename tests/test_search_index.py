@@ -9,11 +9,18 @@ from datetime import timedelta
 from decimal import Decimal
 
 import pytest
-from sqlalchemy import select
+from sqlalchemy import select, text
 from sqlalchemy.orm import Session
 
 from marketplace.extensions import db
-from marketplace.models import FinancingNeed, NeedSearchText, NeedStatus, Role, utcnow
+from marketplace.models import (
+    Document,
+    FinancingNeed,
+    NeedSearchText,
+    NeedStatus,
+    Role,
+    utcnow,
+)
 from marketplace.services import demo, search, search_index
 from marketplace.services.search_bands import AMOUNT_BANDS, TENOR_BANDS
 from tests.factories import make_need, make_user
@@ -207,6 +214,32 @@ def test_a_commit_that_finishes_later_is_not_missed(app, owner):
         finally:
             first.close()
             second.close()
+
+
+def test_a_change_to_a_needs_documents_alone_does_not_wait_for_its_row(app, owner):
+    """Stamping takes the counter first; a need whose row the transaction never wrote must not
+    be stamped, or it would wait for a row another writer holds while holding the counter."""
+    need = make_need(app, owner, status=NeedStatus.PUBLISHED)
+    with app.app_context():
+        if db.engine.dialect.name != "postgresql":
+            pytest.skip("SQLite allows one writing transaction at a time")
+        editor, uploader = Session(db.engine), Session(db.engine)
+        try:
+            edited = editor.get(FinancingNeed, need.id)
+            edited.tenor_years = 15
+            editor.flush()  # holds the need's row until it commits
+            uploader.execute(text("SET LOCAL lock_timeout = '3s'"))
+            uploaded = uploader.get(FinancingNeed, need.id)
+            uploaded.documents.append(Document(
+                uploaded_by_id=owner.id, original_name="model.xlsx", stored_name="doc-1.xlsx",
+                content_type="application/vnd.ms-excel", size_bytes=10, sha256="0" * 64))
+            uploader.commit()  # before the fix: LockNotAvailable after 3 s
+            editor.commit()
+        finally:
+            editor.close()
+            uploader.close()
+        assert search_index.current().revision is not None
+    assert run(app, tenor="11-15").total == 1
 
 
 def _unsaved_need(owner, title: str) -> FinancingNeed:

@@ -53,7 +53,12 @@ def claim_revision(session: Session) -> int:
 
 @event.listens_for(Session, "after_flush")
 def _collect(session: Session, _context) -> None:
-    ids = [obj.id for obj in (*session.new, *session.dirty) if isinstance(obj, FinancingNeed)]
+    # Only needs whose row this flush wrote (and so locked): stamping a need whose collection
+    # alone changed would lock its row at commit, after the counter, and could deadlock with
+    # a transaction that holds that row and waits for the counter.
+    ids = [obj.id for obj in session.new if isinstance(obj, FinancingNeed)]
+    ids += [obj.id for obj in session.dirty if isinstance(obj, FinancingNeed)
+            and session.is_modified(obj, include_collections=False)]
     if ids:
         session.info.setdefault(_CHANGED, set()).update(ids)
 
