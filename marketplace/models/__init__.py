@@ -23,7 +23,6 @@ from marketplace.models.need import (
     FinancingNeed,
     NeedSearchText,
     NeedStatus,
-    need_search_text,
 )
 from marketplace.models.organisation import (
     Hub,
@@ -51,8 +50,7 @@ __all__ = [
     "ConversationParticipant", "Country", "Document", "Fee", "FeeKind", "FeeStatus",
     "FinanceProduct", "FinancingNeed", "FxRate", "GridFactor", "Hub", "Interest", "InterestStatus",
     "Match", "MatchEvent", "MatchSource", "MatchStatus", "MembershipStatus", "Message",
-    "NeedSearchText", "NeedStatus", "need_search_text", "Notification", "Organisation", "OrgKind",
-    "Payment",
+    "NeedSearchText", "NeedStatus", "Notification", "Organisation", "OrgKind", "Payment",
     "PaymentPurpose", "PaymentStatus", "ProductStatus", "RankerModel", "RejectReason", "Role",
     "SavedSearch", "StripeEvent", "TaxonomyActivity", "User", "VerificationStatus", "utcnow",
 ]

@@ -71,19 +71,15 @@ def _stamp(session: Session) -> None:
     if not ids and claimed is None:
         return
     table = FinancingNeed.__table__
-    if claimed is not None:  # bulk-inserted rows carry the claimed value and have no text yet
-        rows = session.execute(select(table.c.id, *[table.c[name] for name in SEARCHED_FIELDS])
-                               .where(table.c.revision == claimed)).all()
-        for start in range(0, len(rows), _BATCH):
-            session.execute(insert(NeedSearchText.__table__),
-                            [search_row(row) for row in rows[start:start + _BATCH]])
+    if claimed is not None:  # bulk-inserted rows carry the claimed value already
+        _write_search_texts(session, table.c.revision == claimed)
     value = _next_value(session) if claimed is None else claimed
     # updated_at = updated_at: the stamp is bookkeeping, not an edit (no onupdate).
     stamp = update(table).values(revision=value, updated_at=table.c.updated_at)
     ids = sorted(ids or ())
     for start in range(0, len(ids), _CHUNK):
-        chunk = ids[start:start + _CHUNK]
-        session.execute(stamp.where(table.c.id.in_(chunk)))
+        chunk = table.c.id.in_(ids[start:start + _CHUNK])
+        session.execute(stamp.where(chunk))
         _write_search_texts(session, chunk)
 
 
@@ -95,13 +91,14 @@ def _forget(session: Session, previous) -> None:
     session.info.pop(_CLAIMED, None)
 
 
-def _write_search_texts(session: Session, ids: list[int]) -> None:
+def _write_search_texts(session: Session, which) -> None:
+    """(Re)write the search texts of the needs `which` selects."""
     table, texts = FinancingNeed.__table__, NeedSearchText.__table__
     rows = session.execute(select(table.c.id, *[table.c[name] for name in SEARCHED_FIELDS])
-                           .where(table.c.id.in_(ids))).all()
-    session.execute(delete(texts).where(texts.c.need_id.in_(ids)))
-    if rows:
-        session.execute(insert(texts), [search_row(row) for row in rows])
+                           .where(which)).all()
+    session.execute(delete(texts).where(texts.c.need_id.in_(select(table.c.id).where(which))))
+    for start in range(0, len(rows), _BATCH):
+        session.execute(insert(texts), [search_row(row) for row in rows[start:start + _BATCH]])
 
 
 def _next_value(session: Session) -> int:

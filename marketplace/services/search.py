@@ -27,13 +27,14 @@ from sqlalchemy.dialects.postgresql import ARRAY, JSONB
 from sqlalchemy.orm import joinedload
 
 from marketplace.extensions import db
-from marketplace.models import Country, FinancingNeed, NeedSearchText, NeedStatus
+from marketplace.models import Country, FinancingNeed, NeedSearchText
 from marketplace.models.need import HAN
 from marketplace.reference import sectors
 from marketplace.services import search_index
 from marketplace.services.search_bands import AMOUNT_BANDS, TENOR_BANDS
+from marketplace.services.stats import VISIBLE_NEED_STATUSES
 
-VISIBLE_STATUSES = (NeedStatus.PUBLISHED, NeedStatus.IN_NEGOTIATION)
+VISIBLE_STATUSES = VISIBLE_NEED_STATUSES
 PER_PAGE = 20
 MAX_QUERY_CHARS = 200
 MAX_TERMS = 6

@@ -20,11 +20,12 @@ from sqlalchemy import DateTime, Float, String, cast, select
 from sqlalchemy import type_coerce as coerce
 
 from marketplace.extensions import db
-from marketplace.models import FinancingNeed, NeedStatus
+from marketplace.models import FinancingNeed
 from marketplace.services import changes
 from marketplace.services.search_bands import AMOUNT_BANDS, TENOR_BANDS
+from marketplace.services.stats import VISIBLE_NEED_STATUSES
 
-VISIBLE = frozenset((NeedStatus.PUBLISHED, NeedStatus.IN_NEGOTIATION))
+VISIBLE = frozenset(VISIBLE_NEED_STATUSES)
 CODED = ("sector", "country", "stage", "currency")  # facets stored as codes of their values
 BANDED = {"amount": AMOUNT_BANDS, "tenor": TENOR_BANDS}  # facets stored as band numbers
 MAX_INSTRUMENTS = 64  # instruments are bits of one uint64 per need
