@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 export FLASK_APP := wsgi
 STAMP := $(VENV)/.installed
 
-.PHONY: install run test test-sqlite test-postgres translations extract-messages lint db clean
+.PHONY: install run test test-sqlite test-postgres translations extract-messages lint format db clean
 
 install: $(STAMP)
 
@@ -35,7 +35,7 @@ run: db
 	@echo "Demo log-ins (password demo-password-1): owner@demo.test investor@demo.test broker@demo.test admin@demo.test"
 	$(BIN)/flask run --host 127.0.0.1 --port 5000
 
-test: install translations
+test: install translations lint
 	scripts/ensure-chromium.sh
 	$(MAKE) --no-print-directory test-sqlite
 	$(MAKE) --no-print-directory test-postgres
@@ -46,8 +46,17 @@ test-sqlite:
 test-postgres:
 	scripts/with-postgres.sh $(BIN)/python -m pytest -q -p no:cacheprovider
 
+# Style (ruff, rules pinned in pyproject.toml) and layering (import-linter contracts, ARCHITECTURE.md).
+LINTED := marketplace tests bench scripts config.py wsgi.py
+
 lint: install
-	$(BIN)/ruff check marketplace tests bench scripts config.py wsgi.py
+	$(BIN)/ruff check $(LINTED)
+	$(BIN)/ruff format --check $(LINTED)
+	PYTHONPATH=. $(BIN)/lint-imports --no-cache
+
+format: install
+	$(BIN)/ruff check --fix $(LINTED)
+	$(BIN)/ruff format $(LINTED)
 
 clean:
 	rm -rf $(VENV) instance .pytest_cache

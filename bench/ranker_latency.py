@@ -30,8 +30,8 @@ from marketplace.matching.index import MatchingIndex  # noqa: E402
 from marketplace.matching.ranker import rank_needs, rank_products  # noqa: E402
 from marketplace.matching.records import Need, Product  # noqa: E402
 from marketplace.matching.simulate import build_index, logged_dataset  # noqa: E402
-from marketplace.matching.synthetic import generate  # noqa: E402
 from marketplace.matching.train import decisions_from, fit_model  # noqa: E402
+from marketplace.matching.world import generate  # noqa: E402
 
 
 def say(message: str) -> None:

@@ -33,7 +33,8 @@ from tqdm import tqdm  # noqa: E402
 from marketplace import create_app  # noqa: E402
 from marketplace.extensions import db  # noqa: E402
 from marketplace.models import FinancingNeed  # noqa: E402
-from marketplace.services import demo, search, search_index  # noqa: E402
+from marketplace.services.demo import demo  # noqa: E402
+from marketplace.services.search import search, search_index  # noqa: E402
 
 TARGET_P95_MS = 150
 COMBINATIONS = {

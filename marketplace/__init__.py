@@ -38,7 +38,7 @@ def register_extensions(app: Flask) -> None:
     from marketplace.extensions import babel, bootstrap, csrf, db, limiter, login_manager, migrate
     from marketplace.i18n import select_locale
     from marketplace.security import configure_login
-    from marketplace.services import changes  # noqa: F401  (registers the revision stamping)
+    from marketplace.services.listings import changes  # noqa: F401  (registers the revision stamping)
 
     db.init_app(app)
     migrate.init_app(app, db, directory=str(Path(app.root_path).parent / "migrations"),
@@ -59,9 +59,9 @@ def register_blueprints(app: Flask) -> None:
     from marketplace.deals import bp as deals_bp
     from marketplace.investors import bp as investors_bp
     from marketplace.owners import bp as owners_bp
-    from marketplace.payments.webhook_routes import bp as stripe_webhook_bp
     from marketplace.public import bp as public_bp
     from marketplace.search import bp as search_bp
+    from marketplace.stripe_webhook import bp as stripe_webhook_bp
 
     app.register_blueprint(public_bp)
     app.register_blueprint(auth_bp, url_prefix="/auth")
@@ -94,6 +94,12 @@ def register_security(app: Flask) -> None:
 
 
 def register_commands(app: Flask) -> None:
-    from marketplace.cli import register
+    from marketplace.commands.alerts import alerts_cli
+    from marketplace.commands.demo import seed_demo
+    from marketplace.commands.listings import listings_cli
+    from marketplace.commands.ranker import ranker_cli
+    from marketplace.commands.reference import reference_cli
+    from marketplace.commands.users import users_cli
 
-    register(app)
+    for command in (seed_demo, users_cli, reference_cli, listings_cli, alerts_cli, ranker_cli):
+        app.cli.add_command(command)

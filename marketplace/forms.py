@@ -1,12 +1,39 @@
-"""Form pieces shared by several blueprints: multi-checkbox fields and vocabulary choices."""
+"""Forms and form pieces that several blueprints use: confirmation buttons, uploads, broker
+decisions on matches and deals, interest, the password rule, multi-checkbox fields and choices.
+
+A form used by one blueprint lives in that blueprint's forms.py; one used by two lives here, so no
+blueprint imports another.
+"""
+from decimal import Decimal
+
 from flask_babel import lazy_gettext as _l
-from wtforms import SelectMultipleField
-from wtforms.validators import ValidationError
+from flask_wtf import FlaskForm
+from flask_wtf.file import FileField, FileRequired
+from wtforms import (
+    DateField,
+    DecimalField,
+    HiddenField,
+    SelectField,
+    SelectMultipleField,
+    SubmitField,
+    TextAreaField,
+)
+from wtforms.validators import (
+    DataRequired,
+    InputRequired,
+    Length,
+    NumberRange,
+    Optional,
+    ValidationError,
+)
 from wtforms.widgets import CheckboxInput, ListWidget
 
 from marketplace import labels
-from marketplace.i18n import country_name
+from marketplace.i18n import country_name, current_locale
+from marketplace.labels import CURRENCIES, INSTRUMENTS, REJECT_REASONS
+from marketplace.models import Role
 from marketplace.reference import catalog, sectors
+from marketplace.services.matching.interests import own_open_listings
 
 
 class MultiCheckboxField(SelectMultipleField):
@@ -81,3 +108,106 @@ def taxonomy_activity_choices() -> list[tuple[str, str]]:
         nace = ", ".join(activity.nace_codes) or _l("no NACE code")
         options.append((ref, f"{ref} {activity.name} (NACE {nace})"))
     return options
+
+
+MIN_PASSWORD = 10
+
+
+class StrongPassword:
+    """At least MIN_PASSWORD characters, mixing letters with digits or symbols."""
+
+    def __call__(self, form, field):
+        value = field.data or ""
+        if len(value) < MIN_PASSWORD:
+            raise ValidationError(_l("Use at least %(n)d characters.", n=MIN_PASSWORD))
+        if value.isalpha() or value.isdigit():
+            raise ValidationError(_l("Mix letters with digits or symbols."))
+
+
+class DocumentForm(FlaskForm):
+    document = FileField(_l("Document (PDF, XLSX or DOCX, up to 10 MB)"),
+                         validators=[FileRequired(_l("Choose a file to upload."))])
+    submit = SubmitField(_l("Upload"))
+
+
+class ConfirmForm(FlaskForm):
+    """An empty form: a button that posts with a CSRF token."""
+
+    submit = SubmitField(_l("Confirm"))
+
+
+class VerificationForm(FlaskForm):
+    decision = SelectField(_l("Decision"), choices=[("verified", _l("Verified")),
+                                                    ("rejected", _l("Rejected"))])
+    reason = TextAreaField(_l("Reason"), validators=[Length(max=2000)])
+    submit = SubmitField(_l("Record decision"))
+
+    def validate_reason(self, field):
+        if self.decision.data == "rejected" and not (field.data or "").strip():
+            raise ValidationError(_l("Give a reason for the rejection."))
+
+
+class DecisionForm(FlaskForm):
+    """Accept or reject one suggested match; `version` is the match version the broker saw."""
+
+    decision = SelectField(_l("Decision"), choices=[("accept", _l("Accept and introduce")),
+                                                    ("reject", _l("Reject"))])
+    reason = SelectField(_l("Reason for rejecting"), choices=[("", "—")] + list(
+        REJECT_REASONS.items()), default="", validate_choice=False)
+    note = TextAreaField(_l("Note"), validators=[Length(max=2000)])
+    version = HiddenField(validators=[DataRequired()])
+    submit = SubmitField(_l("Record decision"))
+
+    def validate_reason(self, field):
+        if field.data and field.data not in REJECT_REASONS:
+            raise ValidationError(_l("Not a valid choice."))
+        if self.decision.data == "reject" and not field.data:
+            raise ValidationError(_l("Choose the reason for rejecting."))
+
+
+class AdvanceForm(FlaskForm):
+    version = HiddenField(validators=[DataRequired()])
+    submit = SubmitField(_l("Move to the next stage"))
+
+
+class CloseWonForm(FlaskForm):
+    amount = DecimalField(_l("Amount financed"), places=2, validators=[
+        InputRequired(), NumberRange(min=Decimal("0.01"), max=Decimal("1000000000000"))])
+    currency = SelectField(_l("Currency"), choices=list(CURRENCIES.items()))
+    instrument = SelectField(_l("Instrument"), choices=list(INSTRUMENTS.items()))
+    closed_on = DateField(_l("Date closed"), validators=[InputRequired()])
+    success_fee_percent = DecimalField(_l("Success fee (%)"), places=2, validators=[
+        Optional(), NumberRange(min=Decimal("0"), max=Decimal("10"))])
+    version = HiddenField(validators=[DataRequired()])
+    submit = SubmitField(_l("Close as won"))
+
+
+class CloseLostForm(FlaskForm):
+    reason = TextAreaField(_l("Why was the deal lost?"), validators=[DataRequired(),
+                                                                      Length(max=2000)])
+    version = HiddenField(validators=[DataRequired()])
+    submit = SubmitField(_l("Close as lost"))
+
+
+class InterestForm(FlaskForm):
+    need_id = HiddenField()
+    product_id = HiddenField()
+    own_listing = SelectField(_l("Offer"), coerce=int, validators=[DataRequired()])
+    message = TextAreaField(_l("Short message to the broker"), validators=[Length(max=1000)])
+    submit = SubmitField(_l("Express interest"))
+
+
+def interest_form_for(user, need_id: int | None = None, product_id: int | None = None):
+    """The interest form offering the user's own open listings, or None when it does not apply."""
+    if not user.is_authenticated or user.role not in (Role.OWNER, Role.INVESTOR):
+        return None
+    if (user.role == Role.INVESTOR) != bool(need_id):
+        return None
+    locale = current_locale()
+    choices = [(item.id, item.name_for(locale) if user.role == Role.INVESTOR
+                else item.title_for(locale)) for item in own_open_listings(user)]
+    if not choices:
+        return None
+    form = InterestForm(need_id=need_id, product_id=product_id)
+    form.own_listing.choices = choices
+    return form

@@ -1,11 +1,15 @@
 """Language choice, translated labels for stored keys, and locale-aware formatting."""
 from decimal import Decimal
 
+from babel import Locale
 from babel.numbers import format_currency, format_decimal
 from flask import Flask, current_app, has_request_context, request, session
 from flask_babel import format_date, format_datetime, get_locale
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
+
+from marketplace import labels
+from marketplace.reference import catalog
 
 LANGUAGE_NAMES = {"en": "English", "zh_Hans": "简体中文", "zh_Hant": "繁體中文"}
 
@@ -62,10 +66,6 @@ def country_name(iso2: str | None) -> str:
     """A country's name in the reader's language (CLDR), falling back to the BRI list's name."""
     if not iso2:
         return "—"
-    from babel import Locale
-
-    from marketplace.reference import catalog
-
     name = Locale.parse(current_locale()).territories.get(iso2.upper())
     if name:
         return name
@@ -84,6 +84,10 @@ def register_template_helpers(app: Flask) -> None:
     app.jinja_env.globals.update(
         LANGUAGE_NAMES=LANGUAGE_NAMES, current_locale=current_locale, label=label
     )
+    app.jinja_env.globals.update(
+        facet_title=labels.FACET_TITLES.get, facet_value_label=facet_value_label,
+        sort_label=labels.SORT_LABELS.get, frequency_label=labels.FREQUENCIES.get,
+    )
 
 
 def label(value, kind: str | None = None) -> str:
@@ -93,11 +97,18 @@ def label(value, kind: str | None = None) -> str:
     """
     if value is None:
         return "—"
-    from marketplace.labels import LABELS, VOCABULARIES
-
     key = getattr(value, "value", value)
-    text = (VOCABULARIES[kind] if kind else LABELS).get(key)
+    text = (labels.VOCABULARIES[kind] if kind else labels.LABELS).get(key)
     return str(text) if text is not None else str(key)
 
+
+
+def facet_value_label(facet: str, key: str) -> str:
+    """What a facet value is called in the reader's language."""
+    if facet == "country":
+        return country_name(key)
+    if key in labels.BAND_LABELS and facet in ("amount", "ticket", "tenor"):
+        return str(labels.BAND_LABELS[key])
+    return label(key, labels.FACET_LABEL_KINDS.get(facet))
 
 __all__ = ["LANGUAGE_NAMES", "label", "money", "number", "select_locale", "_l"]

@@ -253,6 +253,34 @@ CURRENCIES = {
     "EUR": _l("Euro (EUR)"),
 }
 
+# Search pages: facet titles, amount and tenor bands, sort orders, alert frequencies.
+FACET_TITLES = {
+    "sector": _l("Sector"), "country": _l("Country"), "region": _l("Region"),
+    "instrument": _l("Instrument"), "type": _l("Product type"), "stage": _l("Stage"),
+    "currency": _l("Currency"), "amount": _l("Amount (USD)"), "ticket": _l("Ticket size (USD)"),
+    "tenor": _l("Tenor"),
+}
+
+BAND_LABELS = {
+    "lt10m": _l("Under 10 million"), "10m-50m": _l("10 to 50 million"),
+    "50m-200m": _l("50 to 200 million"), "200m-1b": _l("200 million to 1 billion"),
+    "gt1b": _l("Over 1 billion"), "le5": _l("Up to 5 years"), "6-10": _l("6 to 10 years"),
+    "11-15": _l("11 to 15 years"), "gt15": _l("Over 15 years"),
+}
+
+SORT_LABELS = {
+    "newest": _l("Newest first"), "amount": _l("Largest amount first"),
+    "amount_asc": _l("Smallest amount first"), "tco2e": _l("Most tCO2e avoided first"),
+    "tco2e_per_usd": _l("Most tCO2e avoided per USD first"),
+    "ticket": _l("Largest ticket first"), "ticket_asc": _l("Smallest ticket first"),
+}
+
+FREQUENCIES = {"daily": _l("Daily email"), "weekly": _l("Weekly email"), "never": _l("No email")}
+
+# Which vocabulary above names the keys of a search facet.
+FACET_LABEL_KINDS = {"sector": "sector", "instrument": "instrument", "type": "instrument",
+                "stage": "stage", "currency": "currency", "region": "region"}
+
 VOCABULARIES = {
     "role": ROLES, "org_kind": ORG_KINDS, "hub": HUBS, "verification": VERIFICATION,
     "need_status": NEED_STATUSES, "product_status": PRODUCT_STATUSES, "sector": SECTORS,

@@ -2,7 +2,7 @@
 from functools import wraps
 from urllib.parse import urljoin, urlsplit
 
-from flask import Flask, abort, request
+from flask import Flask, abort, current_app, request
 from flask_babel import lazy_gettext as _l
 from flask_login import LoginManager, current_user
 from sqlalchemy import select
@@ -30,8 +30,6 @@ def role_required(*roles: Role):
         @wraps(view)
         def wrapped(*args, **kwargs):
             if not current_user.is_authenticated:
-                from flask import current_app
-
                 return current_app.login_manager.unauthorized()
             if current_user.role not in roles:
                 abort(403)

@@ -12,7 +12,7 @@ from sqlalchemy import text
 
 from marketplace import create_app
 from marketplace.extensions import db, limiter
-from marketplace.services.reference import load_reference_data
+from marketplace.services.reference.tables import load_reference_data
 
 REFERENCE_TABLES = {"countries", "taxonomy_activities", "grid_factors", "alembic_version"}
 CSRF_RE = re.compile(r'name="csrf_token" type="hidden" value="([^"]+)"')

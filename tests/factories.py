@@ -117,7 +117,7 @@ def make_document(
     name: str = "feasibility.pdf",
 ):
     """A PDF stored the way the upload service stores one."""
-    from marketplace.services import documents
+    from marketplace.services.deals import documents
 
     with app.app_context(), app.test_request_context():
         attached = documents.attach_to_need(

@@ -9,7 +9,7 @@ from flask_babel import force_locale, ngettext
 
 from marketplace.extensions import db
 from marketplace.models import AlertFrequency, NeedStatus, Role, SavedSearch, utcnow
-from marketplace.services import alerts
+from marketplace.services.search import alerts
 from tests.factories import make_need, make_saved_search, make_user
 
 HOUR, DAY = timedelta(hours=1), timedelta(days=1)
@@ -182,7 +182,7 @@ def test_lapsed_investor_membership_stops_alerts(app, monkeypatch):
     from datetime import timedelta
 
     from marketplace.models import MembershipStatus, NeedStatus, Organisation, Role
-    from marketplace.services.alerts import send_due_alerts
+    from marketplace.services.search.alerts import send_due_alerts
     from tests.factories import make_need, make_saved_search, make_user
 
     app.config["STRIPE_SECRET_KEY"] = "sk_test_configured"

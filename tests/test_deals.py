@@ -141,7 +141,8 @@ def test_two_brokers_at_once_exactly_one_wins(app, parties):
     if not app.config["SQLALCHEMY_DATABASE_URI"].startswith("postgresql"):
         pytest.skip("row locks are a PostgreSQL feature; the SQLite run covers the stale path")
     from marketplace.models import RejectReason, User
-    from marketplace.services import ServiceError, review
+    from marketplace.services import ServiceError
+    from marketplace.services.deals import review
 
     match = make_match(app, parties["need"], parties["product"])
     brokers = [parties["broker"], make_user(app, role=Role.BROKER)]

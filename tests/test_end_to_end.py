@@ -140,7 +140,7 @@ def test_owner_to_closed_deal_to_retrained_ranker(app):
     result = app.test_cli_runner().invoke(args=["ranker", "train"])
     assert result.exit_code == 0, result.output
     with app.app_context():
-        from marketplace.services.ranker_versions import decisions
+        from marketplace.services.matching.ranker_versions import decisions
 
         labels = decisions()
         trained = db.session.scalar(select(RankerModel).order_by(RankerModel.id.desc()))

@@ -21,7 +21,7 @@ from marketplace.models import (
     Role,
 )
 from marketplace.payments.money import from_minor, to_minor
-from marketplace.services.payments import ensure_default_fees
+from marketplace.services.payments.fees import ensure_default_fees
 from tests.conftest import post_form
 from tests.factories import (
     make_match,

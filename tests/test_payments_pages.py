@@ -20,11 +20,8 @@ from marketplace.models import (
     PaymentStatus,
     Role,
 )
-from marketplace.services.payments import (
-    ensure_default_fees,
-    has_membership_rights,
-    waive_listing_fee,
-)
+from marketplace.services.payments.fees import ensure_default_fees
+from marketplace.services.payments.payments import has_membership_rights, waive_listing_fee
 from tests.conftest import post_form
 from tests.factories import (
     make_document,

@@ -19,7 +19,7 @@ from marketplace.models import (
     Role,
     StripeEvent,
 )
-from marketplace.services.payments import has_membership_rights
+from marketplace.services.payments.payments import has_membership_rights
 from tests.factories import make_need, make_payment, make_user
 from tests.stripe_standin import (
     WEBHOOK_SECRET,

@@ -16,7 +16,7 @@ from marketplace.models import (
     SavedSearch,
     utcnow,
 )
-from marketplace.services import product_search, search
+from marketplace.services.search import product_search, search
 from tests.conftest import post_form
 from tests.factories import make_need, make_product, make_saved_search, make_user
 

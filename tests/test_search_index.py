@@ -21,8 +21,9 @@ from marketplace.models import (
     Role,
     utcnow,
 )
-from marketplace.services import demo, search, search_index
-from marketplace.services.search_bands import AMOUNT_BANDS, TENOR_BANDS
+from marketplace.services.demo import demo
+from marketplace.services.search import search, search_index
+from marketplace.services.search.search_bands import AMOUNT_BANDS, TENOR_BANDS
 from tests.factories import make_need, make_user
 
 SECTORS = ("solar", "wind", "hydro", "storage")

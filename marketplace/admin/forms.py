@@ -15,7 +15,7 @@ from wtforms import (
 )
 from wtforms.validators import DataRequired, Email, Length, NumberRange
 
-from marketplace.auth.forms import StrongPassword
+from marketplace.forms import StrongPassword
 from marketplace.labels import ROLES
 
 

@@ -10,7 +10,10 @@ from marketplace.extensions import db
 from marketplace.forms import currency_choices
 from marketplace.models import FxRate, Organisation, Role, User
 from marketplace.security import get_or_404, role_required
-from marketplace.services import ServiceError, accounts, fx, stats
+from marketplace.services import ServiceError
+from marketplace.services.accounts import accounts
+from marketplace.services.insights import stats
+from marketplace.services.reference import fx
 
 
 @bp.route("/")

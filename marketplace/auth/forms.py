@@ -3,12 +3,11 @@ from babel import Locale
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from wtforms import EmailField, HiddenField, PasswordField, SelectField, StringField, SubmitField
-from wtforms.validators import DataRequired, Email, EqualTo, Length, ValidationError
+from wtforms.validators import DataRequired, Email, EqualTo, Length
 
+from marketplace.forms import StrongPassword
 from marketplace.i18n import LANGUAGE_NAMES, current_locale
 from marketplace.labels import HUBS
-
-MIN_PASSWORD = 10
 
 
 def territory_choices() -> list[tuple[str, str]]:
@@ -23,17 +22,6 @@ def territory_choices() -> list[tuple[str, str]]:
 
 def language_choices() -> list[tuple[str, str]]:
     return list(LANGUAGE_NAMES.items())
-
-
-class StrongPassword:
-    """At least MIN_PASSWORD characters, mixing letters with digits or symbols."""
-
-    def __call__(self, form, field):
-        value = field.data or ""
-        if len(value) < MIN_PASSWORD:
-            raise ValidationError(_l("Use at least %(n)d characters.", n=MIN_PASSWORD))
-        if value.isalpha() or value.isdigit():
-            raise ValidationError(_l("Mix letters with digits or symbols."))
 
 
 class LoginForm(FlaskForm):

@@ -19,7 +19,8 @@ from marketplace.extensions import limiter
 from marketplace.mail import send_template
 from marketplace.models import Hub, Role
 from marketplace.security import is_safe_next, role_required
-from marketplace.services import ServiceError, accounts, organisations
+from marketplace.services import ServiceError
+from marketplace.services.accounts import accounts, organisations
 
 
 def home_url_for(user) -> str:

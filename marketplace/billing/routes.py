@@ -5,12 +5,12 @@ from flask_login import current_user, login_required
 from marketplace.billing import bp
 from marketplace.billing.forms import ListingFeeForm, MembershipForm
 from marketplace.extensions import db
+from marketplace.forms import ConfirmForm
 from marketplace.models import FeeKind, FinancingNeed, Organisation, Payment, Role
-from marketplace.owners.forms import ConfirmForm
-from marketplace.payments import queries
-from marketplace.payments.fees import INTERVAL_FEES, fee_schedule
 from marketplace.security import get_or_404, get_owned_or_404, role_required
-from marketplace.services import ServiceError, payments
+from marketplace.services import ServiceError
+from marketplace.services.payments import payments, queries
+from marketplace.services.payments.fees import INTERVAL_FEES, fee_schedule
 
 
 def _to_stripe(url: str):

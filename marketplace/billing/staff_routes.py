@@ -13,10 +13,10 @@ from marketplace.billing.forms import (
 )
 from marketplace.i18n import money
 from marketplace.models import FeeKind, FinancingNeed, Match, Payment, Role
-from marketplace.payments import queries
-from marketplace.payments.fees import fee_schedule
 from marketplace.security import get_or_404, role_required
-from marketplace.services import ServiceError, payments
+from marketplace.services import ServiceError
+from marketplace.services.payments import payments, queries
+from marketplace.services.payments.fees import fee_schedule, set_fee
 
 
 @bp.route("/listing-fees")
@@ -100,7 +100,7 @@ def fees():
     form = FeeForm()
     if form.validate_on_submit():
         try:
-            payments.set_fee(FeeKind(form.kind.data), form.currency.data, form.amount.data,
+            set_fee(FeeKind(form.kind.data), form.currency.data, form.amount.data,
                              current_user)
         except ServiceError as error:
             flash(str(error.message), "danger")

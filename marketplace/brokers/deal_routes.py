@@ -4,16 +4,14 @@ from flask_babel import gettext as _
 from flask_login import current_user
 
 from marketplace.brokers import bp
-from marketplace.brokers.forms import (
-    AdvanceForm,
-    BulkDecisionForm,
-    CloseLostForm,
-    CloseWonForm,
-    DecisionForm,
-)
+from marketplace.brokers.forms import BulkDecisionForm
+from marketplace.forms import AdvanceForm, CloseLostForm, CloseWonForm, DecisionForm
 from marketplace.models import Match, MatchStatus, RejectReason, Role
 from marketplace.security import get_or_404, role_required
-from marketplace.services import ServiceError, deals, payments, queue, review
+from marketplace.services import ServiceError
+from marketplace.services.deals import deals, review
+from marketplace.services.matching import queue
+from marketplace.services.payments import payments
 
 STAFF = (Role.BROKER, Role.ADMIN)
 
@@ -95,8 +93,8 @@ def pipeline():
     stage = request.args.get("stage", MatchStatus.INTRODUCED.value)
     if stage not in {s.value for s in deals.PIPELINE}:
         abort(400, description=_("Unknown deal stage."))
-    return render_template("brokers/pipeline.html", board=queue.pipeline_board(), stage=stage,
-                           deals=queue.deals_in(MatchStatus(stage)))
+    return render_template("brokers/pipeline.html", board=deals.pipeline_board(), stage=stage,
+                           deals=deals.deals_in(MatchStatus(stage)))
 
 
 @bp.route("/matches/<int:match_id>/advance", methods=["POST"])

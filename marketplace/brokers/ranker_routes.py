@@ -4,17 +4,19 @@ from flask_babel import gettext as _
 from flask_login import current_user
 
 from marketplace.brokers import bp
+from marketplace.forms import ConfirmForm
 from marketplace.models import Role
-from marketplace.owners.forms import ConfirmForm
 from marketplace.security import role_required
-from marketplace.services import ServiceError, matching, ranker_versions
+from marketplace.services import ServiceError
+from marketplace.services.matching import ranker_versions
+from marketplace.services.matching.ranker import active_version
 
 
 @bp.route("/ranker")
 @role_required(Role.BROKER, Role.ADMIN)
 def ranker():
     """Which model serves, how it scored against the baselines, and every version trained."""
-    return render_template("brokers/ranker.html", active=matching.active_version(),
+    return render_template("brokers/ranker.html", active=active_version(),
                            versions=ranker_versions.versions(),
                            decisions=len(ranker_versions.decisions()), form=ConfirmForm())
 

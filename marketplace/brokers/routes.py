@@ -5,12 +5,14 @@ from flask_login import current_user
 from sqlalchemy import select
 
 from marketplace.brokers import bp
-from marketplace.brokers.forms import VerificationForm
 from marketplace.extensions import db
+from marketplace.forms import ConfirmForm, VerificationForm
 from marketplace.models import FinancingNeed, NeedStatus, Organisation, Role, VerificationStatus
-from marketplace.owners.forms import ConfirmForm
 from marketplace.security import get_or_404, role_required
-from marketplace.services import ServiceError, listings, organisations, stats
+from marketplace.services import ServiceError
+from marketplace.services.accounts import organisations
+from marketplace.services.insights import stats
+from marketplace.services.listings import listings
 
 
 @bp.route("/")

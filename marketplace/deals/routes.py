@@ -5,10 +5,17 @@ from flask_login import current_user, login_required
 from sqlalchemy import select
 from sqlalchemy.orm import contains_eager
 
-from marketplace.brokers.forms import AdvanceForm, CloseLostForm, CloseWonForm, DecisionForm
 from marketplace.deals import bp
-from marketplace.deals.forms import InterestForm, MessageForm, RespondForm
+from marketplace.deals.forms import MessageForm, RespondForm
 from marketplace.extensions import db
+from marketplace.forms import (
+    AdvanceForm,
+    CloseLostForm,
+    CloseWonForm,
+    ConfirmForm,
+    DecisionForm,
+    InterestForm,
+)
 from marketplace.models import (
     Conversation,
     FinanceProduct,
@@ -18,9 +25,10 @@ from marketplace.models import (
     Role,
     utcnow,
 )
-from marketplace.owners.forms import ConfirmForm
 from marketplace.security import get_or_404, role_required
-from marketplace.services import ServiceError, conversations, deals, interests
+from marketplace.services import ServiceError
+from marketplace.services.deals import access, conversations, deals
+from marketplace.services.matching import interests
 
 
 def _visible_match(match_id: int) -> Match:
@@ -123,7 +131,7 @@ def _own_listing_ids() -> list[int]:
 def conversation(conversation_id):
     """Read and write messages of an introduced match."""
     thread = get_or_404(Conversation, conversation_id)
-    if not conversations.can_read(thread, current_user):
+    if not access.can_read(thread, current_user):
         abort(404)
     form = MessageForm()
     if form.validate_on_submit():

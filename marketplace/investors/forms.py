@@ -22,7 +22,7 @@ from wtforms.validators import (
 )
 
 from marketplace import forms as common
-from marketplace.services.listings import ProductInput
+from marketplace.services.listings.listings import ProductInput
 
 MAX_TICKET = Decimal("1000000000000")
 

@@ -4,12 +4,14 @@ from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 
+from marketplace.forms import ConfirmForm
 from marketplace.investors import bp
 from marketplace.investors.forms import ProductForm
 from marketplace.models import FinanceProduct, Role
-from marketplace.owners.forms import ConfirmForm
 from marketplace.security import get_owned_or_404, role_required
-from marketplace.services import ServiceError, listings, stats
+from marketplace.services import ServiceError
+from marketplace.services.insights import stats
+from marketplace.services.listings import listings
 
 DONE = {"activate": _l("Product is active."), "pause": _l("Product paused."),
         "close": _l("Product closed.")}

@@ -11,8 +11,8 @@ from .index import MatchingIndex
 from .ranker import grid_scores
 from .records import Need, Product
 from .suggest import plan_slots
-from .synthetic import World, generate
 from .train import decisions_from, fit_model
+from .world import World, generate
 
 BASE_UTILITY = 0.5  # sets the acceptance rate of broker decisions near 30 %
 NOISE = 0.5  # per-pair taste no feature can see

@@ -73,7 +73,7 @@ class FinancingNeed(TimestampMixin, Base):
     published_at: Mapped[datetime | None] = mapped_column(index=True)
     expires_at: Mapped[datetime | None]
     version_id: Mapped[int] = mapped_column(Integer, default=1)
-    # Commit-ordered change number for the search index and texts (services/changes.py).
+    # Commit-ordered change number for the search index and texts (services/listings/changes.py).
     revision: Mapped[int] = mapped_column(BigInteger, default=0, index=True)
 
     organisation = relationship("Organisation")
@@ -116,7 +116,7 @@ def han_pairs(text: str) -> str:
     """Every distinct pair of adjacent Han characters in the text, space-separated.
 
     Most Chinese words have two characters, too short for a trigram index; an index on these
-    pairs finds them (services/search.py). A pair is in the list exactly when it occurs in text.
+    pairs finds them (services/search/search.py). A pair is in the list exactly when it occurs in text.
     """
     pairs = (run[i:i + 2] for run in _HAN_RUN.findall(text) for i in range(len(run) - 1))
     return " ".join(dict.fromkeys(pairs))
@@ -133,7 +133,7 @@ class NeedSearchText(Base):
 
     Kept apart from the wide needs table so that a search reads (or, for words the trigram index
     cannot serve, scans) a few megabytes instead of the whole table. Written at commit time for
-    every need that changed (services/changes.py).
+    every need that changed (services/listings/changes.py).
     """
 
     __tablename__ = "need_search_texts"

@@ -3,7 +3,6 @@ from decimal import Decimal
 
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
-from flask_wtf.file import FileField, FileRequired
 from wtforms import (
     BooleanField,
     DecimalField,
@@ -25,7 +24,7 @@ from wtforms.validators import (
 from marketplace import forms as common
 from marketplace.labels import CAPACITY_UNITS
 from marketplace.reference import sectors
-from marketplace.services.listings import NeedInput
+from marketplace.services.listings.listings import NeedInput
 
 MAX_AMOUNT = Decimal("1000000000000")
 
@@ -116,15 +115,3 @@ class NeedForm(FlaskForm):
 def _clean(value: str | None) -> str | None:
     value = (value or "").strip()
     return value or None
-
-
-class DocumentForm(FlaskForm):
-    document = FileField(_l("Document (PDF, XLSX or DOCX, up to 10 MB)"),
-                         validators=[FileRequired(_l("Choose a file to upload."))])
-    submit = SubmitField(_l("Upload"))
-
-
-class ConfirmForm(FlaskForm):
-    """An empty form: a button that posts with a CSRF token."""
-
-    submit = SubmitField(_l("Confirm"))

@@ -3,11 +3,15 @@ from flask import abort, flash, redirect, render_template, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
 
+from marketplace.forms import ConfirmForm, DocumentForm
 from marketplace.models import Document, FinancingNeed, Role
 from marketplace.owners import bp
-from marketplace.owners.forms import ConfirmForm, DocumentForm, NeedForm
+from marketplace.owners.forms import NeedForm
 from marketplace.security import get_owned_or_404, role_required
-from marketplace.services import ServiceError, documents, listings, stats
+from marketplace.services import ServiceError
+from marketplace.services.deals import documents
+from marketplace.services.insights import stats
+from marketplace.services.listings import listings
 
 OWNER_ACTIONS = {"submit": "submit", "withdraw": "withdraw"}
 

@@ -1,1 +1,4 @@
-"""Stripe behind one gateway class, and the webhook that turns Stripe's events into our state."""
+"""The Stripe gateway: the one class that talks to Stripe (or a stand-in), and money in minor units.
+
+It knows no database; marketplace.services.payments holds the use-cases and the webhook handlers.
+"""

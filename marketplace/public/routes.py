@@ -4,18 +4,17 @@ from flask_login import current_user, login_required
 from sqlalchemy import text
 from sqlalchemy.exc import SQLAlchemyError
 
-from marketplace.brokers.forms import VerificationForm
-from marketplace.deals.forms import interest_form_for
 from marketplace.extensions import db, limiter
+from marketplace.forms import ConfirmForm, DocumentForm, VerificationForm, interest_form_for
 from marketplace.models import Document
-from marketplace.owners.forms import ConfirmForm, DocumentForm
 from marketplace.public import bp
 from marketplace.reference import catalog, sectors
-from marketplace.search.routes import search_helpers
 from marketplace.security import get_or_404
-from marketplace.services import documents, search, stats, suggestions, visibility
-
-bp.context_processor(search_helpers)
+from marketplace.services.deals import documents
+from marketplace.services.insights import stats
+from marketplace.services.listings import visibility
+from marketplace.services.matching import suggestions
+from marketplace.services.search import search
 
 
 @bp.route("/")

@@ -8,20 +8,11 @@ from flask_login import current_user, login_required
 from marketplace.models import AlertFrequency
 from marketplace.search import bp
 from marketplace.search.forms import (
-    FACET_TITLES,
-    FREQUENCIES,
-    SORT_LABELS,
     SaveSearchForm,
-    facet_value_label,
 )
 from marketplace.security import role_required
-from marketplace.services import ServiceError, alerts, product_search, search
-
-
-@bp.context_processor
-def search_helpers() -> dict:
-    return {"facet_title": FACET_TITLES.get, "facet_value_label": facet_value_label,
-            "sort_label": SORT_LABELS.get, "frequency_label": FREQUENCIES.get}
+from marketplace.services import ServiceError
+from marketplace.services.search import alerts, product_search, search
 
 
 @bp.get("/needs")

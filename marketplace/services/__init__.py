@@ -1,6 +1,8 @@
 """Use-cases: each public function is one transaction and checks its own rules."""
 from functools import wraps
 
+from marketplace.extensions import db
+
 
 class ServiceError(Exception):
     """A rule refused the action; the message is shown to the user (already translated)."""
@@ -16,8 +18,6 @@ def transactional(func):
 
     @wraps(func)
     def wrapper(*args, **kwargs):
-        from marketplace.extensions import db
-
         try:
             return func(*args, **kwargs)
         except Exception:

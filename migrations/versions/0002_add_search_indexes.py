@@ -4,7 +4,7 @@ Revision ID: 0002
 Revises: 0001
 Create Date: 2026-11-30 09:00:00
 
-The trigram expression must stay identical to NEED_TEXT in marketplace/services/search.py,
+The trigram expression must stay identical to NEED_TEXT in marketplace/services/search/search.py,
 or PostgreSQL will not use the index. SQLite searches with LIKE and needs no text index.
 """
 from alembic import op

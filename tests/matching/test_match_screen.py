@@ -8,7 +8,7 @@ from marketplace.matching.features import hits_for_grid, hits_for_need, hits_for
 from marketplace.matching.index import MatchingIndex
 from marketplace.matching.records import Need, Product
 from marketplace.matching.screen import screen, screen_pairwise
-from marketplace.matching.synthetic import generate
+from marketplace.matching.world import generate
 
 ODD_NEEDS = [
     {"id": "blank"},

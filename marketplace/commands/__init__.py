@@ -1,0 +1,1 @@
+"""The `flask` command groups, one module each; the factory registers them like the blueprints."""

@@ -1,0 +1,152 @@
+"""Accounts: registration, sign-in, password changes and resets, profiles and staff creation."""
+from dataclasses import dataclass
+
+from flask import current_app
+from flask_babel import lazy_gettext as _l
+from itsdangerous import BadSignature, SignatureExpired, URLSafeTimedSerializer
+from sqlalchemy import select
+
+from marketplace.extensions import db
+from marketplace.models import Hub, Organisation, OrgKind, Role, User, utcnow
+from marketplace.services import ServiceError
+from marketplace.services.accounts.audit import record
+
+SELF_SERVICE_ROLES = {Role.OWNER: OrgKind.SPONSOR, Role.INVESTOR: OrgKind.INVESTOR}
+_RESET_SALT = "password-reset"
+
+
+@dataclass(frozen=True)
+class Registration:
+    email: str
+    password: str
+    display_name: str
+    role: Role
+    organisation_name: str
+    hub: Hub
+    country_iso2: str
+    locale: str = "en"
+
+
+def find_by_email(email: str) -> User | None:
+    return db.session.scalar(select(User).where(User.email == User.normalise_email(email)))
+
+
+def register(data: Registration) -> User:
+    """Create a project owner or investor account with its own organisation."""
+    if data.role not in SELF_SERVICE_ROLES:
+        raise ServiceError(_l("Only project owners and investors can register themselves."), 403)
+    if find_by_email(data.email):
+        raise ServiceError(_l("An account with this email already exists."), 409)
+    organisation = Organisation(
+        name=data.organisation_name.strip(), kind=SELF_SERVICE_ROLES[data.role],
+        hub=data.hub, country_iso2=data.country_iso2,
+    )
+    user = _new_user(data.email, data.password, data.display_name, data.role, organisation)
+    user.locale = data.locale
+    record("user.registered", actor=user, target=user, role=str(data.role))
+    db.session.commit()
+    return user
+
+
+def _new_user(email, password, display_name, role, organisation) -> User:
+    user = User(email=User.normalise_email(email), display_name=display_name.strip(), role=role,
+                organisation=organisation)
+    user.set_password(password)
+    db.session.add(user)
+    db.session.flush()
+    return user
+
+
+def authenticate(email: str, password: str) -> User | None:
+    """The user when email and password match an active account; None otherwise (no hint why)."""
+    user = find_by_email(email)
+    if user is None or not user.active or not user.check_password(password):
+        record("auth.login_failed", actor=user, email=User.normalise_email(email))
+        db.session.commit()
+        return None
+    user.last_login_at = utcnow()
+    record("auth.login", actor=user, target=user)
+    db.session.commit()
+    return user
+
+
+def sign_out(user: User) -> None:
+    """Rotate the session token so every copy of the session cookie stops working."""
+    user.rotate_session_token()
+    record("auth.logout", actor=user, target=user)
+    db.session.commit()
+
+
+def change_password(user: User, current_password: str, new_password: str) -> None:
+    if not user.check_password(current_password):
+        raise ServiceError(_l("The current password is not correct."))
+    user.set_password(new_password)
+    record("auth.password_changed", actor=user, target=user)
+    db.session.commit()
+
+
+def update_profile(user: User, display_name: str, locale: str) -> None:
+    user.display_name = display_name.strip()
+    user.locale = locale
+    db.session.commit()
+
+
+def set_locale(user: User, locale: str) -> None:
+    user.locale = locale
+    db.session.commit()
+
+
+def _serializer() -> URLSafeTimedSerializer:
+    return URLSafeTimedSerializer(current_app.config["SECRET_KEY"], salt=_RESET_SALT)
+
+
+def reset_token(user: User) -> str:
+    """A signed token bound to the current password hash, so it works once."""
+    return _serializer().dumps({"uid": user.id, "pw": user.password_hash[-16:]})
+
+
+def user_for_reset_token(token: str) -> User | None:
+    try:
+        data = _serializer().loads(token, max_age=current_app.config["PASSWORD_RESET_MAX_AGE"])
+    except (SignatureExpired, BadSignature):
+        return None
+    user = db.session.get(User, data.get("uid"))
+    if user is None or not user.active or user.password_hash[-16:] != data.get("pw"):
+        return None
+    return user
+
+
+def reset_password(user: User, new_password: str) -> None:
+    user.set_password(new_password)
+    record("auth.password_reset", actor=user, target=user)
+    db.session.commit()
+
+
+def create_staff_user(email: str, password: str, display_name: str, role: Role,
+                      organisation: Organisation, actor: User | None = None) -> User:
+    """An admin (in the UI or `flask users create`) adds any kind of account."""
+    if find_by_email(email):
+        raise ServiceError(_l("An account with this email already exists."), 409)
+    user = _new_user(email, password, display_name, role, organisation)
+    record("user.created", actor=actor, target=user, role=str(role))
+    db.session.commit()
+    return user
+
+
+def change_role(user: User, role: Role, actor: User) -> None:
+    if user.id == actor.id:
+        raise ServiceError(_l("You cannot change your own role."), 403)
+    old = user.role
+    user.role = role
+    user.rotate_session_token()
+    record("user.role_changed", actor=actor, target=user, old=str(old), new=str(role))
+    db.session.commit()
+
+
+def set_active(user: User, active: bool, actor: User) -> None:
+    if user.id == actor.id:
+        raise ServiceError(_l("You cannot deactivate your own account."), 403)
+    user.active = active
+    user.rotate_session_token()
+    record("user.activated" if active else "user.deactivated", actor=actor, target=user)
+    db.session.commit()

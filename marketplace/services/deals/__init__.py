@@ -1,0 +1,1 @@
+"""Deals: brokers' decisions, introductions and the pipeline to close, conversations, documents."""

@@ -1,0 +1,1 @@
+"""Demo data: organisations, users, needs and products, and a simulated broker history."""

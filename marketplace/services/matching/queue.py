@@ -1,0 +1,61 @@
+"""The brokers' review queue of suggested matches and expressions of interest (read-only)."""
+from dataclasses import dataclass
+from datetime import timedelta
+
+from sqlalchemy import func, select
+from sqlalchemy.orm import aliased, joinedload
+
+from marketplace.extensions import db
+from marketplace.models import (
+    FinanceProduct,
+    FinancingNeed,
+    Match,
+    MatchSource,
+    MatchStatus,
+    Organisation,
+    utcnow,
+)
+
+PAGE_SIZE = 25
+ORDERS = ("score", "waiting")
+
+
+@dataclass(frozen=True)
+class QueueFilters:
+    sector: str | None = None
+    country: str | None = None
+    hub: str | None = None
+    source: str | None = None
+    min_score: float | None = None
+    older_than_days: int | None = None
+    order: str = "score"
+    page: int = 1
+
+
+def review_queue(filters: QueueFilters) -> tuple[list[Match], int]:
+    """Suggested matches matching the filters, best first or longest-waiting first."""
+    investor_org = aliased(Organisation)
+    query = (select(Match).join(Match.need).join(Match.product)
+             .join(investor_org, investor_org.id == FinanceProduct.organisation_id)
+             .where(Match.status == MatchStatus.SUGGESTED))
+    if filters.sector:
+        query = query.where(FinancingNeed.sector == filters.sector)
+    if filters.country:
+        query = query.where(FinancingNeed.country_iso2 == filters.country)
+    if filters.hub:
+        query = query.where(investor_org.hub == filters.hub)
+    if filters.source in {s.value for s in MatchSource}:
+        query = query.where(Match.source == filters.source)
+    if filters.min_score is not None:
+        query = query.where(Match.score >= filters.min_score)
+    if filters.older_than_days:
+        query = query.where(Match.created_at <= utcnow() - timedelta(days=filters.older_than_days))
+    total = db.session.scalar(select(func.count()).select_from(query.subquery()))
+    order = ((Match.created_at.asc(), Match.id) if filters.order == "waiting"
+             else (Match.score.desc().nulls_last(), Match.created_at.asc(), Match.id))
+    rows = db.session.scalars(query.options(joinedload(Match.need),
+                                            joinedload(Match.product)
+                                            .joinedload(FinanceProduct.organisation))
+                              .order_by(*order).offset((filters.page - 1) * PAGE_SIZE)
+                              .limit(PAGE_SIZE)).unique().all()
+    return list(rows), total
