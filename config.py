@@ -1,4 +1,5 @@
 """Settings, read from the environment: one class per way of running the site."""
+
 import os
 from datetime import timedelta
 from pathlib import Path

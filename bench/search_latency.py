@@ -15,6 +15,7 @@ round-robin so that background load hits every combination alike, in two situati
 It also times the first search of a new worker process, which loads the whole index. Prints
 p50/p95 per combination, then one JSON line with every figure.
 """
+
 import argparse
 import json
 import os
@@ -41,8 +42,11 @@ COMBINATIONS = {
     "no filter": {},
     "sector": {"sector": ["solar"]},
     "sector + country": {"sector": ["solar", "wind"], "country": ["PK"]},
-    "region + instrument + amount": {"region": ["South Asia"], "instrument": ["green_loan"],
-                                     "amount": ["50m-200m"]},
+    "region + instrument + amount": {
+        "region": ["South Asia"],
+        "instrument": ["green_loan"],
+        "amount": ["50m-200m"],
+    },
     "full text EN": {"q": ["wind farm"]},
     "full text EN, common word": {"q": ["solar"]},
     "full text ZH": {"q": ["光伏电站"]},
@@ -54,12 +58,20 @@ COMBINATIONS = {
 
 def parse_args() -> argparse.Namespace:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--database-url", default=os.environ.get("DATABASE_URL"),
-                        help="SQLAlchemy URL (default: $DATABASE_URL)")
-    parser.add_argument("--needs", type=int, default=100_000,
-                        help="financing needs to have in total (default: 100000)")
-    parser.add_argument("--repeats", type=int, default=30,
-                        help="timed runs per combination (default: 30)")
+    parser.add_argument(
+        "--database-url",
+        default=os.environ.get("DATABASE_URL"),
+        help="SQLAlchemy URL (default: $DATABASE_URL)",
+    )
+    parser.add_argument(
+        "--needs",
+        type=int,
+        default=100_000,
+        help="financing needs to have in total (default: 100000)",
+    )
+    parser.add_argument(
+        "--repeats", type=int, default=30, help="timed runs per combination (default: 30)"
+    )
     args = parser.parse_args()
     if not args.database_url:
         parser.error("give --database-url or set DATABASE_URL")
@@ -80,8 +92,10 @@ def prepare(needs: int) -> dict:
     summary = demo.seed(needs=needs, progress=_progress)
     timings["seed_s"] = round(time.perf_counter() - started, 1)
     timings["needs_added"] = summary["needs_added"]
-    print(f"seeded {summary['needs_added']} needs in {timings['seed_s']} s "
-          f"({summary['needs_total']} in total)")
+    print(
+        f"seeded {summary['needs_added']} needs in {timings['seed_s']} s "
+        f"({summary['needs_total']} in total)"
+    )
     if db.engine.dialect.name == "postgresql":
         started = time.perf_counter()
         with db.engine.connect().execution_options(isolation_level="AUTOCOMMIT") as connection:
@@ -115,17 +129,22 @@ def first_search_ms() -> float:
 
 
 def _figures(values: list[float]) -> dict:
-    return {"p50_ms": round(statistics.median(values), 1),
-            "p95_ms": round(statistics.quantiles(values, n=20, method="inclusive")[18], 1),
-            "max_ms": round(max(values), 1)}
+    return {
+        "p50_ms": round(statistics.median(values), 1),
+        "p95_ms": round(statistics.quantiles(values, n=20, method="inclusive")[18], 1),
+        "max_ms": round(max(values), 1),
+    }
 
 
 def measure(repeats: int) -> dict:
     """Each combination in both situations, round-robin."""
     for args in COMBINATIONS.values():  # warm the database's buffers and the connection pool
         search_once(args)
-    ids = list(db.session.scalars(select(FinancingNeed.id).where(
-        FinancingNeed.status.in_(search.VISIBLE_STATUSES))))
+    ids = list(
+        db.session.scalars(
+            select(FinancingNeed.id).where(FinancingNeed.status.in_(search.VISIBLE_STATUSES))
+        )
+    )
     rng = random.Random(0)
     steady = {name: [] for name in COMBINATIONS}
     edited = {name: [] for name in COMBINATIONS}
@@ -136,9 +155,14 @@ def measure(repeats: int) -> dict:
             steady[name].append(elapsed)
             edit_a_need(ids, rng)
             edited[name].append(search_once(args)[0])
-    return {name: {**_figures(steady[name]), "after_edit": _figures(edited[name]),
-                   "results": totals[name]}
-            for name in COMBINATIONS}
+    return {
+        name: {
+            **_figures(steady[name]),
+            "after_edit": _figures(edited[name]),
+            "results": totals[name],
+        }
+        for name in COMBINATIONS
+    }
 
 
 def main() -> None:
@@ -150,8 +174,10 @@ def main() -> None:
         first = [first_search_ms() for _ in range(3)]
         results = measure(args.repeats)
         dialect = db.engine.dialect.name
-    print(f"\n{dialect}: {visible} visible of {args.needs} needs, {args.repeats} runs each "
-          f"(target p95 ≤ {TARGET_P95_MS} ms)")
+    print(
+        f"\n{dialect}: {visible} visible of {args.needs} needs, {args.repeats} runs each "
+        f"(target p95 ≤ {TARGET_P95_MS} ms)"
+    )
     print(f"  first search of a new process (loads the facet index): {max(first)} ms (worst of 3)")
     print(f"  {'':<30} {'search':>25}   {'after an edit':>25}")
     within = True
@@ -159,13 +185,27 @@ def main() -> None:
         edit = figures["after_edit"]
         over = max(figures["p95_ms"], edit["p95_ms"]) > TARGET_P95_MS
         within = within and not over
-        print(f"  {name:<30} p50 {figures['p50_ms']:6.1f}  p95 {figures['p95_ms']:6.1f} ms"
-              f"   p50 {edit['p50_ms']:6.1f}  p95 {edit['p95_ms']:6.1f} ms"
-              f"   {figures['results']:>6} results{'  over target' if over else ''}")
-    print(json.dumps({"database": dialect, "needs": args.needs, "visible": visible,
-                      "repeats": args.repeats, **timings, "first_search_ms": first,
-                      "target_p95_ms": TARGET_P95_MS, "within_target": within,
-                      "combinations": results}, ensure_ascii=False))
+        print(
+            f"  {name:<30} p50 {figures['p50_ms']:6.1f}  p95 {figures['p95_ms']:6.1f} ms"
+            f"   p50 {edit['p50_ms']:6.1f}  p95 {edit['p95_ms']:6.1f} ms"
+            f"   {figures['results']:>6} results{'  over target' if over else ''}"
+        )
+    print(
+        json.dumps(
+            {
+                "database": dialect,
+                "needs": args.needs,
+                "visible": visible,
+                "repeats": args.repeats,
+                **timings,
+                "first_search_ms": first,
+                "target_p95_ms": TARGET_P95_MS,
+                "within_target": within,
+                "combinations": results,
+            },
+            ensure_ascii=False,
+        )
+    )
 
 
 if __name__ == "__main__":

@@ -1,4 +1,10 @@
-"""Green Silk Road Marketplace: the application factory, which only wires things together."""
+"""Green Silk Road Marketplace: the application factory, which only wires things together.
+
+The register_* functions import what they wire inside their bodies, so that importing a pure
+subpackage (`marketplace.matching` for benchmarks and `flask ranker evaluate`) does not load the
+blueprints, Flask-SQLAlchemy or the services. These are the package's only function-level imports.
+"""
+
 from pathlib import Path
 
 from flask import Flask
@@ -41,8 +47,13 @@ def register_extensions(app: Flask) -> None:
     from marketplace.services.listings import changes  # noqa: F401  (registers the revision stamping)
 
     db.init_app(app)
-    migrate.init_app(app, db, directory=str(Path(app.root_path).parent / "migrations"),
-                     render_as_batch=True, compare_type=True)
+    migrate.init_app(
+        app,
+        db,
+        directory=str(Path(app.root_path).parent / "migrations"),
+        render_as_batch=True,
+        compare_type=True,
+    )
     csrf.init_app(app)
     babel.init_app(app, locale_selector=select_locale)
     bootstrap.init_app(app)

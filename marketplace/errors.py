@@ -1,4 +1,5 @@
 """Friendly, translated error pages (HTML) or JSON for API callers; never a stack trace."""
+
 from flask import Flask, jsonify, render_template, request
 from flask_babel import lazy_gettext as _l
 from werkzeug.exceptions import HTTPException
@@ -6,18 +7,26 @@ from werkzeug.exceptions import HTTPException
 from marketplace.extensions import db
 
 MESSAGES = {
-    400: (_l("Bad request"),
-          _l("The request could not be understood. Please check the form and try again.")),
+    400: (
+        _l("Bad request"),
+        _l("The request could not be understood. Please check the form and try again."),
+    ),
     403: (_l("Not allowed"), _l("Your account does not have access to this page.")),
-    404: (_l("Page not found"),
-          _l("We could not find that page. It may have been moved or withdrawn.")),
+    404: (
+        _l("Page not found"),
+        _l("We could not find that page. It may have been moved or withdrawn."),
+    ),
     405: (_l("Not allowed"), _l("This page does not accept that kind of request.")),
-    409: (_l("Conflict"),
-          _l("Someone else changed this record first. Reload the page and try again.")),
+    409: (
+        _l("Conflict"),
+        _l("Someone else changed this record first. Reload the page and try again."),
+    ),
     413: (_l("File too large"), _l("The upload is larger than the site accepts.")),
     429: (_l("Too many attempts"), _l("Please wait a few minutes before trying again.")),
-    500: (_l("Something went wrong"),
-          _l("An unexpected error occurred. It has been logged and we will look into it.")),
+    500: (
+        _l("Something went wrong"),
+        _l("An unexpected error occurred. It has been logged and we will look into it."),
+    ),
 }
 
 
@@ -31,8 +40,9 @@ def render_error(code: int, detail: str | None = None):
     title, message = MESSAGES.get(code, MESSAGES[500] if code >= 500 else MESSAGES[400])
     if wants_json():
         return jsonify(error=str(title), detail=detail or str(message)), code
-    return render_template("errors/error.html", code=code, title=title, message=message,
-                           detail=detail), code
+    return render_template(
+        "errors/error.html", code=code, title=title, message=message, detail=detail
+    ), code
 
 
 def register(app: Flask) -> None:

@@ -1,4 +1,5 @@
 """Bare extension instances, bound to the app in create_app()."""
+
 from flask_babel import Babel
 from flask_bootstrap import Bootstrap5
 from flask_limiter import Limiter

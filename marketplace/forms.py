@@ -4,6 +4,7 @@ decisions on matches and deals, interest, the password rule, multi-checkbox fiel
 A form used by one blueprint lives in that blueprint's forms.py; one used by two lives here, so no
 blueprint imports another.
 """
+
 from decimal import Decimal
 
 from flask_babel import lazy_gettext as _l
@@ -54,8 +55,9 @@ def bri_country_choices() -> list[tuple]:
     for iso2, country in catalog.countries().items():
         name = country_name(iso2)
         if country.is_exited:
-            name = _l("%(name)s (left the initiative %(year)d)", name=name,
-                      year=country.exited.year)
+            name = _l(
+                "%(name)s (left the initiative %(year)d)", name=name, year=country.exited.year
+            )
         options.append((iso2, name))
     return sorted(options, key=lambda pair: str(pair[1]))
 
@@ -66,8 +68,9 @@ def not_exited(form, field) -> None:
     for iso2 in values:
         country = catalog.countries().get(iso2 or "")
         if country is not None and country.is_exited:
-            raise ValidationError(_l("%(name)s has left the Belt and Road Initiative.",
-                                     name=country_name(iso2)))
+            raise ValidationError(
+                _l("%(name)s has left the Belt and Road Initiative.", name=country_name(iso2))
+            )
 
 
 def sector_choices():
@@ -125,8 +128,10 @@ class StrongPassword:
 
 
 class DocumentForm(FlaskForm):
-    document = FileField(_l("Document (PDF, XLSX or DOCX, up to 10 MB)"),
-                         validators=[FileRequired(_l("Choose a file to upload."))])
+    document = FileField(
+        _l("Document (PDF, XLSX or DOCX, up to 10 MB)"),
+        validators=[FileRequired(_l("Choose a file to upload."))],
+    )
     submit = SubmitField(_l("Upload"))
 
 
@@ -137,8 +142,9 @@ class ConfirmForm(FlaskForm):
 
 
 class VerificationForm(FlaskForm):
-    decision = SelectField(_l("Decision"), choices=[("verified", _l("Verified")),
-                                                    ("rejected", _l("Rejected"))])
+    decision = SelectField(
+        _l("Decision"), choices=[("verified", _l("Verified")), ("rejected", _l("Rejected"))]
+    )
     reason = TextAreaField(_l("Reason"), validators=[Length(max=2000)])
     submit = SubmitField(_l("Record decision"))
 
@@ -150,10 +156,15 @@ class VerificationForm(FlaskForm):
 class DecisionForm(FlaskForm):
     """Accept or reject one suggested match; `version` is the match version the broker saw."""
 
-    decision = SelectField(_l("Decision"), choices=[("accept", _l("Accept and introduce")),
-                                                    ("reject", _l("Reject"))])
-    reason = SelectField(_l("Reason for rejecting"), choices=[("", "—")] + list(
-        REJECT_REASONS.items()), default="", validate_choice=False)
+    decision = SelectField(
+        _l("Decision"), choices=[("accept", _l("Accept and introduce")), ("reject", _l("Reject"))]
+    )
+    reason = SelectField(
+        _l("Reason for rejecting"),
+        choices=[("", "—")] + list(REJECT_REASONS.items()),
+        default="",
+        validate_choice=False,
+    )
     note = TextAreaField(_l("Note"), validators=[Length(max=2000)])
     version = HiddenField(validators=[DataRequired()])
     submit = SubmitField(_l("Record decision"))
@@ -171,20 +182,30 @@ class AdvanceForm(FlaskForm):
 
 
 class CloseWonForm(FlaskForm):
-    amount = DecimalField(_l("Amount financed"), places=2, validators=[
-        InputRequired(), NumberRange(min=Decimal("0.01"), max=Decimal("1000000000000"))])
+    amount = DecimalField(
+        _l("Amount financed"),
+        places=2,
+        validators=[
+            InputRequired(),
+            NumberRange(min=Decimal("0.01"), max=Decimal("1000000000000")),
+        ],
+    )
     currency = SelectField(_l("Currency"), choices=list(CURRENCIES.items()))
     instrument = SelectField(_l("Instrument"), choices=list(INSTRUMENTS.items()))
     closed_on = DateField(_l("Date closed"), validators=[InputRequired()])
-    success_fee_percent = DecimalField(_l("Success fee (%)"), places=2, validators=[
-        Optional(), NumberRange(min=Decimal("0"), max=Decimal("10"))])
+    success_fee_percent = DecimalField(
+        _l("Success fee (%)"),
+        places=2,
+        validators=[Optional(), NumberRange(min=Decimal("0"), max=Decimal("10"))],
+    )
     version = HiddenField(validators=[DataRequired()])
     submit = SubmitField(_l("Close as won"))
 
 
 class CloseLostForm(FlaskForm):
-    reason = TextAreaField(_l("Why was the deal lost?"), validators=[DataRequired(),
-                                                                      Length(max=2000)])
+    reason = TextAreaField(
+        _l("Why was the deal lost?"), validators=[DataRequired(), Length(max=2000)]
+    )
     version = HiddenField(validators=[DataRequired()])
     submit = SubmitField(_l("Close as lost"))
 
@@ -204,8 +225,10 @@ def interest_form_for(user, need_id: int | None = None, product_id: int | None =
     if (user.role == Role.INVESTOR) != bool(need_id):
         return None
     locale = current_locale()
-    choices = [(item.id, item.name_for(locale) if user.role == Role.INVESTOR
-                else item.title_for(locale)) for item in own_open_listings(user)]
+    choices = [
+        (item.id, item.name_for(locale) if user.role == Role.INVESTOR else item.title_for(locale))
+        for item in own_open_listings(user)
+    ]
     if not choices:
         return None
     form = InterestForm(need_id=need_id, product_id=product_id)

@@ -1,4 +1,5 @@
 """Language choice, translated labels for stored keys, and locale-aware formatting."""
+
 from decimal import Decimal
 
 from babel import Locale
@@ -85,8 +86,10 @@ def register_template_helpers(app: Flask) -> None:
         LANGUAGE_NAMES=LANGUAGE_NAMES, current_locale=current_locale, label=label
     )
     app.jinja_env.globals.update(
-        facet_title=labels.FACET_TITLES.get, facet_value_label=facet_value_label,
-        sort_label=labels.SORT_LABELS.get, frequency_label=labels.FREQUENCIES.get,
+        facet_title=labels.FACET_TITLES.get,
+        facet_value_label=facet_value_label,
+        sort_label=labels.SORT_LABELS.get,
+        frequency_label=labels.FREQUENCIES.get,
     )
 
 
@@ -102,7 +105,6 @@ def label(value, kind: str | None = None) -> str:
     return str(text) if text is not None else str(key)
 
 
-
 def facet_value_label(facet: str, key: str) -> str:
     """What a facet value is called in the reader's language."""
     if facet == "country":
@@ -110,5 +112,6 @@ def facet_value_label(facet: str, key: str) -> str:
     if key in labels.BAND_LABELS and facet in ("amount", "ticket", "tenor"):
         return str(labels.BAND_LABELS[key])
     return label(key, labels.FACET_LABEL_KINDS.get(facet))
+
 
 __all__ = ["LANGUAGE_NAMES", "label", "money", "number", "select_locale", "_l"]

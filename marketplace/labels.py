@@ -1,4 +1,5 @@
 """Translated labels for every stored key shown to people (one word for one idea)."""
+
 from flask_babel import lazy_gettext as _l
 
 ROLES = {
@@ -33,11 +34,7 @@ NEED_STATUSES = {
     "expired": _l("Expired"),
 }
 
-PRODUCT_STATUSES = {
-    "active": _l("Active"),
-    "paused": _l("Paused"),
-    "closed": _l("Closed"),
-}
+PRODUCT_STATUSES = {"active": _l("Active"), "paused": _l("Paused"), "closed": _l("Closed")}
 
 SECTORS = {
     "solar": _l("Solar"),
@@ -136,8 +133,9 @@ IMPACT_METHODS = {
 
 IMPACT_REASONS = {
     "unknown_technology": _l("the technology is not one the method covers"),
-    "method_not_applicable": _l("avoided grid electricity is not the right method for this "
-                                "technology; give your own figure"),
+    "method_not_applicable": _l(
+        "avoided grid electricity is not the right method for this technology; give your own figure"
+    ),
     "missing_country": _l("no country is given"),
     "no_grid_factor": _l("there is no IFI grid factor for this country"),
     "missing_capacity": _l("no capacity in MW is given"),
@@ -211,7 +209,8 @@ FEATURES = {
     "product_acceptance_oof": _l("how often brokers accept this product"),
     "product_log_decisions": _l("decisions seen for this product"),
     "investor_sector_acceptance_oof": _l(
-        "how often this investor's deals in the sector are accepted"),
+        "how often this investor's deals in the sector are accepted"
+    ),
 }
 
 PAYMENT_PURPOSES = {
@@ -255,42 +254,79 @@ CURRENCIES = {
 
 # Search pages: facet titles, amount and tenor bands, sort orders, alert frequencies.
 FACET_TITLES = {
-    "sector": _l("Sector"), "country": _l("Country"), "region": _l("Region"),
-    "instrument": _l("Instrument"), "type": _l("Product type"), "stage": _l("Stage"),
-    "currency": _l("Currency"), "amount": _l("Amount (USD)"), "ticket": _l("Ticket size (USD)"),
+    "sector": _l("Sector"),
+    "country": _l("Country"),
+    "region": _l("Region"),
+    "instrument": _l("Instrument"),
+    "type": _l("Product type"),
+    "stage": _l("Stage"),
+    "currency": _l("Currency"),
+    "amount": _l("Amount (USD)"),
+    "ticket": _l("Ticket size (USD)"),
     "tenor": _l("Tenor"),
 }
 
 BAND_LABELS = {
-    "lt10m": _l("Under 10 million"), "10m-50m": _l("10 to 50 million"),
-    "50m-200m": _l("50 to 200 million"), "200m-1b": _l("200 million to 1 billion"),
-    "gt1b": _l("Over 1 billion"), "le5": _l("Up to 5 years"), "6-10": _l("6 to 10 years"),
-    "11-15": _l("11 to 15 years"), "gt15": _l("Over 15 years"),
+    "lt10m": _l("Under 10 million"),
+    "10m-50m": _l("10 to 50 million"),
+    "50m-200m": _l("50 to 200 million"),
+    "200m-1b": _l("200 million to 1 billion"),
+    "gt1b": _l("Over 1 billion"),
+    "le5": _l("Up to 5 years"),
+    "6-10": _l("6 to 10 years"),
+    "11-15": _l("11 to 15 years"),
+    "gt15": _l("Over 15 years"),
 }
 
 SORT_LABELS = {
-    "newest": _l("Newest first"), "amount": _l("Largest amount first"),
-    "amount_asc": _l("Smallest amount first"), "tco2e": _l("Most tCO2e avoided first"),
+    "newest": _l("Newest first"),
+    "amount": _l("Largest amount first"),
+    "amount_asc": _l("Smallest amount first"),
+    "tco2e": _l("Most tCO2e avoided first"),
     "tco2e_per_usd": _l("Most tCO2e avoided per USD first"),
-    "ticket": _l("Largest ticket first"), "ticket_asc": _l("Smallest ticket first"),
+    "ticket": _l("Largest ticket first"),
+    "ticket_asc": _l("Smallest ticket first"),
 }
 
 FREQUENCIES = {"daily": _l("Daily email"), "weekly": _l("Weekly email"), "never": _l("No email")}
 
 # Which vocabulary above names the keys of a search facet.
-FACET_LABEL_KINDS = {"sector": "sector", "instrument": "instrument", "type": "instrument",
-                "stage": "stage", "currency": "currency", "region": "region"}
+FACET_LABEL_KINDS = {
+    "sector": "sector",
+    "instrument": "instrument",
+    "type": "instrument",
+    "stage": "stage",
+    "currency": "currency",
+    "region": "region",
+}
 
 VOCABULARIES = {
-    "role": ROLES, "org_kind": ORG_KINDS, "hub": HUBS, "verification": VERIFICATION,
-    "need_status": NEED_STATUSES, "product_status": PRODUCT_STATUSES, "sector": SECTORS,
-    "technology": TECHNOLOGIES, "instrument": INSTRUMENTS, "stage": STAGES,
-    "match_status": MATCH_STATUSES, "taxonomy_requirement": TAXONOMY_REQUIREMENTS,
-    "capacity_unit": CAPACITY_UNITS, "region": REGIONS, "impact_method": IMPACT_METHODS,
-    "impact_reason": IMPACT_REASONS, "currency": CURRENCIES, "reject_reason": REJECT_REASONS,
-    "payment_purpose": PAYMENT_PURPOSES, "payment_status": PAYMENT_STATUSES,
-    "fee_kind": FEE_KINDS, "fee_status": FEE_STATUSES, "membership_status": MEMBERSHIP_STATUSES,
-    "match_source": MATCH_SOURCES, "constraint": CONSTRAINTS, "feature": FEATURES,
+    "role": ROLES,
+    "org_kind": ORG_KINDS,
+    "hub": HUBS,
+    "verification": VERIFICATION,
+    "need_status": NEED_STATUSES,
+    "product_status": PRODUCT_STATUSES,
+    "sector": SECTORS,
+    "technology": TECHNOLOGIES,
+    "instrument": INSTRUMENTS,
+    "stage": STAGES,
+    "match_status": MATCH_STATUSES,
+    "taxonomy_requirement": TAXONOMY_REQUIREMENTS,
+    "capacity_unit": CAPACITY_UNITS,
+    "region": REGIONS,
+    "impact_method": IMPACT_METHODS,
+    "impact_reason": IMPACT_REASONS,
+    "currency": CURRENCIES,
+    "reject_reason": REJECT_REASONS,
+    "payment_purpose": PAYMENT_PURPOSES,
+    "payment_status": PAYMENT_STATUSES,
+    "fee_kind": FEE_KINDS,
+    "fee_status": FEE_STATUSES,
+    "membership_status": MEMBERSHIP_STATUSES,
+    "match_source": MATCH_SOURCES,
+    "constraint": CONSTRAINTS,
+    "feature": FEATURES,
 }
 
 # Without a kind, later vocabularies win on shared keys; pass the kind where that matters.

@@ -1,4 +1,5 @@
 """Structured (JSON-lines) logging to stderr."""
+
 import json
 import logging
 import sys

@@ -1,4 +1,5 @@
 """Outgoing mail: SMTP when configured, otherwise .eml files in the outbox folder."""
+
 import smtplib
 import uuid
 from email.message import EmailMessage
@@ -40,8 +41,12 @@ class Mailer:
         outbox.mkdir(parents=True, exist_ok=True)
         name = f"{uuid.uuid4().hex}.eml"
         (outbox / name).write_bytes(bytes(message))
-        current_app.logger.info("mail written to outbox", extra={"extra_fields": {
-            "to": message["To"], "subject": message["Subject"], "file": name}})
+        current_app.logger.info(
+            "mail written to outbox",
+            extra={
+                "extra_fields": {"to": message["To"], "subject": message["Subject"], "file": name}
+            },
+        )
 
 
 def send_template(to: str, locale: str, subject, template: str, **context) -> EmailMessage:

@@ -1,4 +1,5 @@
 """Access control helpers, the login loader, safe redirects and security headers."""
+
 from functools import wraps
 from urllib.parse import urljoin, urlsplit
 

@@ -3,6 +3,7 @@
 TEST_DATABASE_URL (set by scripts/with-postgres.sh) selects PostgreSQL; otherwise a SQLite file in
 a temporary folder. The schema is built by the Alembic migrations, so they are tested too.
 """
+
 import os
 import re
 
@@ -29,8 +30,13 @@ def app(tmp_path_factory):
     """One app per run, with a migrated database and the reference data loaded."""
     base = tmp_path_factory.mktemp("instance")
     url = os.environ.get("TEST_DATABASE_URL") or f"sqlite:///{base / 'test.db'}"
-    app = create_app("testing", SQLALCHEMY_DATABASE_URI=url, MAIL_OUTBOX_DIR=base / "outbox",
-                     UPLOAD_DIR=base / "uploads", MODEL_DIR=base / "models")
+    app = create_app(
+        "testing",
+        SQLALCHEMY_DATABASE_URI=url,
+        MAIL_OUTBOX_DIR=base / "outbox",
+        UPLOAD_DIR=base / "uploads",
+        MODEL_DIR=base / "models",
+    )
     with app.app_context():
         _reset_schema()
         upgrade()
@@ -54,8 +60,7 @@ def clean_tables(request):
     app = request.getfixturevalue("app")
     with app.app_context():
         db.session.remove()
-        tables = [t for t in reversed(db.metadata.sorted_tables)
-                  if t.name not in REFERENCE_TABLES]
+        tables = [t for t in reversed(db.metadata.sorted_tables) if t.name not in REFERENCE_TABLES]
         with db.engine.begin() as connection:
             if connection.dialect.name == "postgresql":
                 # organisations and users refer to each other; TRUNCATE clears both at once.

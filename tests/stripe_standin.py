@@ -5,6 +5,7 @@ It answers the endpoints our gateway calls with Stripe-shaped JSON, records ever
 first response when an Idempotency-Key comes again with the same parameters and refuses it with
 different ones. Creating calls must carry one of our own keys (the SDK would otherwise invent one).
 """
+
 import itertools
 import json
 import threading
@@ -89,15 +90,21 @@ class StripeStandin:
 
     def calls(self, method: str, path: str) -> list[Recorded]:
         """Requests to one endpoint; a trailing `*` matches any id in the path."""
+
         def matches(recorded: Recorded) -> bool:
             if path.endswith("*"):
                 return recorded.path.startswith(path[:-1])
             return recorded.path == path
+
         return [r for r in self.requests if r.method == method and matches(r)]
 
     def add_payment_intent(self, intent_id: str, metadata: dict) -> None:
-        self.objects[intent_id] = {"id": intent_id, "object": "payment_intent",
-                                   "metadata": metadata, "status": "succeeded"}
+        self.objects[intent_id] = {
+            "id": intent_id,
+            "object": "payment_intent",
+            "metadata": metadata,
+            "status": "succeeded",
+        }
 
     # ---- request handling ----------------------------------------------------------------------
 
@@ -114,8 +121,11 @@ class StripeStandin:
             self.requests.append(Recorded(method, path, params, key))
             try:
                 if method == "POST" and not (key or "").startswith(OUR_KEY_PREFIX):
-                    raise StripeError(400, "idempotency_error",
-                                      f"standin: a creating call needs our key, got {key!r}")
+                    raise StripeError(
+                        400,
+                        "idempotency_error",
+                        f"standin: a creating call needs our key, got {key!r}",
+                    )
                 status, body = 200, self._route(method, path, params)
             except StripeError as error:
                 status, body = error.status, _error(error.kind, error.message)
@@ -128,8 +138,10 @@ class StripeStandin:
             return None
         first_path, first_params, status, body = self._replies[key]
         if (first_path, first_params) != (path, params):
-            return 400, _error("idempotency_error", "Keys for idempotent requests can only be "
-                                                    "used with the same parameters.")
+            return 400, _error(
+                "idempotency_error",
+                "Keys for idempotent requests can only be used with the same parameters.",
+            )
         return status, body
 
     def _route(self, method: str, path: str, params: dict) -> dict:
@@ -168,26 +180,46 @@ class StripeStandin:
         if int(params.get("expires_at", now + 86400)) < now + 1800:
             raise StripeError(400, "invalid_request_error", "expires_at must be 30 min ahead")
         session_id = self._new_id("cs")
-        session = {"id": session_id, "object": "checkout.session", "created": now,
-                   "url": f"{self.url}/pay/{session_id}", "mode": params["mode"],
-                   "status": "open", "payment_status": "unpaid", "currency": price["currency"],
-                   "amount_total": int(price["unit_amount"]) * int(params["line_items"][0].get(
-                       "quantity", "1")), "metadata": params.get("metadata", {}),
-                   "client_reference_id": params.get("client_reference_id"),
-                   "customer": params.get("customer"), "success_url": params["success_url"],
-                   "cancel_url": params["cancel_url"], "expires_at": int(params["expires_at"])}
+        session = {
+            "id": session_id,
+            "object": "checkout.session",
+            "created": now,
+            "url": f"{self.url}/pay/{session_id}",
+            "mode": params["mode"],
+            "status": "open",
+            "payment_status": "unpaid",
+            "currency": price["currency"],
+            "amount_total": int(price["unit_amount"])
+            * int(params["line_items"][0].get("quantity", "1")),
+            "metadata": params.get("metadata", {}),
+            "client_reference_id": params.get("client_reference_id"),
+            "customer": params.get("customer"),
+            "success_url": params["success_url"],
+            "cancel_url": params["cancel_url"],
+            "expires_at": int(params["expires_at"]),
+        }
         self.objects[session_id] = session
         return session
 
     def _portal_session(self, params: dict) -> dict:
         _require(params, "customer", "return_url")
         portal_id = self._new_id("bps")
-        return {"id": portal_id, "object": "billing_portal.session", "customer": params["customer"],
-                "return_url": params["return_url"], "url": f"{self.url}/portal/{portal_id}"}
+        return {
+            "id": portal_id,
+            "object": "billing_portal.session",
+            "customer": params["customer"],
+            "return_url": params["return_url"],
+            "url": f"{self.url}/portal/{portal_id}",
+        }
 
     def _customer(self, params: dict) -> dict:
-        customer = {"id": self._new_id("cus"), "object": "customer", "name": params.get("name"),
-                    "email": params.get("email"), "metadata": params.get("metadata", {})}
+        customer = {
+            "id": self._new_id("cus"),
+            "object": "customer",
+            "name": params.get("name"),
+            "email": params.get("email"),
+            "metadata": params.get("metadata", {}),
+        }
         self.objects[customer["id"]] = customer
         return customer
 
@@ -195,12 +227,20 @@ class StripeStandin:
         _require(params, "customer", "currency")
         if params["customer"] not in self.objects:
             raise StripeError(400, "invalid_request_error", "No such customer")
-        invoice = {"id": self._new_id("in"), "object": "invoice", "status": "draft",
-                   "customer": params["customer"], "currency": params["currency"],
-                   "collection_method": params.get("collection_method"),
-                   "description": params.get("description"), "created": int(time.time()),
-                   "metadata": params.get("metadata", {}), "amount_due": 0,
-                   "hosted_invoice_url": None, "lines": {"object": "list", "data": []}}
+        invoice = {
+            "id": self._new_id("in"),
+            "object": "invoice",
+            "status": "draft",
+            "customer": params["customer"],
+            "currency": params["currency"],
+            "collection_method": params.get("collection_method"),
+            "description": params.get("description"),
+            "created": int(time.time()),
+            "metadata": params.get("metadata", {}),
+            "amount_due": 0,
+            "hosted_invoice_url": None,
+            "lines": {"object": "list", "data": []},
+        }
         self.objects[invoice["id"]] = invoice
         return invoice
 
@@ -209,9 +249,15 @@ class StripeStandin:
         invoice = self.objects.get(params["invoice"])
         if invoice is None or invoice["status"] != "draft":
             raise StripeError(400, "invalid_request_error", "No such draft invoice")
-        item = {"id": self._new_id("ii"), "object": "invoiceitem", "invoice": invoice["id"],
-                "amount": int(params["amount"]), "currency": params["currency"],
-                "description": params.get("description"), "metadata": params.get("metadata", {})}
+        item = {
+            "id": self._new_id("ii"),
+            "object": "invoiceitem",
+            "invoice": invoice["id"],
+            "amount": int(params["amount"]),
+            "currency": params["currency"],
+            "description": params.get("description"),
+            "metadata": params.get("metadata", {}),
+        }
         invoice["lines"]["data"].append(item)
         invoice["amount_due"] += item["amount"]
         return item
@@ -221,23 +267,42 @@ class StripeStandin:
         if invoice is None or action not in ("finalize", "send"):
             raise StripeError(404, "invalid_request_error", "No such invoice")
         if action == "finalize":
-            invoice.update(status="open", number=f"GSR-{invoice_id[-4:]}",
-                           hosted_invoice_url=f"{self.url}/invoice/{invoice_id}")
+            invoice.update(
+                status="open",
+                number=f"GSR-{invoice_id[-4:]}",
+                hosted_invoice_url=f"{self.url}/invoice/{invoice_id}",
+            )
         return invoice
 
     def _refund(self, params: dict) -> dict:
         _require(params, "payment_intent", "amount")
-        refund = {"id": self._new_id("re"), "object": "refund", "status": "succeeded",
-                  "amount": int(params["amount"]), "payment_intent": params["payment_intent"],
-                  "reason": params.get("reason"), "metadata": params.get("metadata", {})}
+        refund = {
+            "id": self._new_id("re"),
+            "object": "refund",
+            "status": "succeeded",
+            "amount": int(params["amount"]),
+            "payment_intent": params["payment_intent"],
+            "reason": params.get("reason"),
+            "metadata": params.get("metadata", {}),
+        }
         self.objects[refund["id"]] = refund
         return refund
 
     def _invoice_payment_list(self, params: dict) -> dict:
         intent = self.invoice_payments.get(params.get("invoice", ""))
-        data = [{"id": self._new_id("inpay"), "object": "invoice_payment", "status": "paid",
-                 "invoice": params["invoice"],
-                 "payment": {"type": "payment_intent", "payment_intent": intent}}] if intent else []
+        data = (
+            [
+                {
+                    "id": self._new_id("inpay"),
+                    "object": "invoice_payment",
+                    "status": "paid",
+                    "invoice": params["invoice"],
+                    "payment": {"type": "payment_intent", "payment_intent": intent},
+                }
+            ]
+            if intent
+            else []
+        )
         return {"object": "list", "data": data, "has_more": False, "url": "/v1/invoice_payments"}
 
 
@@ -287,22 +352,38 @@ WEBHOOK_SECRET = "whsec_test_standin"
 _event_ids = itertools.count(1)
 
 
-def make_event(event_type: str, obj: dict, created: int | None = None,
-               event_id: str | None = None) -> dict:
+def make_event(
+    event_type: str, obj: dict, created: int | None = None, event_id: str | None = None
+) -> dict:
     """A v1 snapshot event around one Stripe object."""
-    return {"id": event_id or f"evt_test_{next(_event_ids):06d}", "object": "event",
-            "api_version": "2026-10-28.endive", "created": created or int(time.time()),
-            "type": event_type, "livemode": False, "pending_webhooks": 1,
-            "request": {"id": None, "idempotency_key": None}, "data": {"object": obj}}
+    return {
+        "id": event_id or f"evt_test_{next(_event_ids):06d}",
+        "object": "event",
+        "api_version": "2026-10-28.endive",
+        "created": created or int(time.time()),
+        "type": event_type,
+        "livemode": False,
+        "pending_webhooks": 1,
+        "request": {"id": None, "idempotency_key": None},
+        "data": {"object": obj},
+    }
 
 
-def send_event(client, event: dict | str, secret: str = WEBHOOK_SECRET,
-               timestamp: int | None = None, body: str | None = None):
+def send_event(
+    client,
+    event: dict | str,
+    secret: str = WEBHOOK_SECRET,
+    timestamp: int | None = None,
+    body: str | None = None,
+):
     """POST an event to /stripe/webhook with a real signature over the exact body sent."""
     payload = event if isinstance(event, str) else json.dumps(event)
     header = signature_header(payload, secret, timestamp)
-    return client.post("/stripe/webhook", data=body if body is not None else payload,
-                       headers={"Stripe-Signature": header, "Content-Type": "application/json"})
+    return client.post(
+        "/stripe/webhook",
+        data=body if body is not None else payload,
+        headers={"Stripe-Signature": header, "Content-Type": "application/json"},
+    )
 
 
 def signature_header(payload: str, secret: str, timestamp: int | None) -> str:

@@ -311,12 +311,26 @@ def _english_ui_strings(locale: str) -> set[str]:
 
     from babel.messages.pofile import read_po
 
-    path = (Path(__file__).resolve().parent.parent / "marketplace" / "translations" / locale
-            / "LC_MESSAGES" / "messages.po")
+    path = (
+        Path(__file__).resolve().parent.parent
+        / "marketplace"
+        / "translations"
+        / locale
+        / "LC_MESSAGES"
+        / "messages.po"
+    )
     with path.open("rb") as handle:
         catalogue = read_po(handle)
-    return {m.id for m in catalogue if isinstance(m.id, str) and m.string and m.id != m.string
-            and "%(" not in m.id and len(m.id) >= 12 and " " in m.id}
+    return {
+        m.id
+        for m in catalogue
+        if isinstance(m.id, str)
+        and m.string
+        and m.id != m.string
+        and "%(" not in m.id
+        and len(m.id) >= 12
+        and " " in m.id
+    }
 
 
 @pytest.mark.parametrize("locale", ["zh_Hans", "zh_Hant"])
@@ -324,12 +338,19 @@ def _english_ui_strings(locale: str) -> set[str]:
 def test_every_page_renders_in_chinese_without_english_ui(app, world, role, locale):
     client = client_for(app, role, world, _login)
     if role == "anonymous":
-        client.post("/auth/language", data={"locale": locale, "next": "/", "csrf_token": csrf_from(
-            client.get("/").get_data(as_text=True))})
+        client.post(
+            "/auth/language",
+            data={
+                "locale": locale,
+                "next": "/",
+                "csrf_token": csrf_from(client.get("/").get_data(as_text=True)),
+            },
+        )
     else:
         page = client.get("/auth/profile").get_data(as_text=True)
-        client.post("/auth/language", data={"locale": locale, "next": "/",
-                                            "csrf_token": csrf_from(page)})
+        client.post(
+            "/auth/language", data={"locale": locale, "next": "/", "csrf_token": csrf_from(page)}
+        )
     english = _english_ui_strings(locale)
     failures = []
     for endpoint, expected in EXPECTED_GET.items():

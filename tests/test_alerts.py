@@ -1,4 +1,5 @@
 """Saved-search email digests: when they are due, what they hold, and where they go."""
+
 from datetime import timedelta
 from email import message_from_bytes
 from email.policy import default as email_policy
@@ -58,16 +59,19 @@ def body(message) -> str:
     return message.get_body(preferencelist=("plain",)).get_content()
 
 
-@pytest.mark.parametrize(("frequency", "elapsed", "due"), [
-    (AlertFrequency.DAILY, 12 * HOUR, False),
-    (AlertFrequency.DAILY, DAY - 2 * HOUR, False),
-    (AlertFrequency.DAILY, DAY - 10 * timedelta(minutes=1), True),  # a scheduler runs early
-    (AlertFrequency.DAILY, DAY, True),
-    (AlertFrequency.WEEKLY, DAY, False),
-    (AlertFrequency.WEEKLY, 3 * DAY, False),
-    (AlertFrequency.WEEKLY, 7 * DAY, True),
-    (AlertFrequency.NEVER, 30 * DAY, False),
-])
+@pytest.mark.parametrize(
+    ("frequency", "elapsed", "due"),
+    [
+        (AlertFrequency.DAILY, 12 * HOUR, False),
+        (AlertFrequency.DAILY, DAY - 2 * HOUR, False),
+        (AlertFrequency.DAILY, DAY - 10 * timedelta(minutes=1), True),  # a scheduler runs early
+        (AlertFrequency.DAILY, DAY, True),
+        (AlertFrequency.WEEKLY, DAY, False),
+        (AlertFrequency.WEEKLY, 3 * DAY, False),
+        (AlertFrequency.WEEKLY, 7 * DAY, True),
+        (AlertFrequency.NEVER, 30 * DAY, False),
+    ],
+)
 def test_when_a_digest_is_due(start, frequency, elapsed, due):
     saved = SavedSearch(frequency=frequency, created_at=start - 5 * DAY, last_sent_at=start)
     assert alerts.is_due(saved, start + elapsed) is due
@@ -77,9 +81,14 @@ def test_when_a_digest_is_due(start, frequency, elapsed, due):
 
 def test_digest_holds_only_new_matching_needs(app, outbox, start, owner):
     investor = make_user(app, role=Role.INVESTOR, display_name="Chen Wei")
-    saved = make_saved_search(app, investor, name="Solar, South Asia", created_at=start,
-                              frequency=AlertFrequency.DAILY,
-                              filters={"sector": ["solar"], "region": ["South Asia"]})
+    saved = make_saved_search(
+        app,
+        investor,
+        name="Solar, South Asia",
+        created_at=start,
+        frequency=AlertFrequency.DAILY,
+        filters={"sector": ["solar"], "region": ["South Asia"]},
+    )
     publish(app, owner, "Old solar park", start - HOUR)
     new = publish(app, owner, "New solar park", start + 2 * HOUR)
     publish(app, owner, "Solar park in Viet Nam", start + 2 * HOUR, country_iso2="VN")
@@ -101,7 +110,8 @@ def test_digest_holds_only_new_matching_needs(app, outbox, start, owner):
 
 
 def test_a_second_run_sends_nothing_and_the_next_digest_starts_from_the_last(
-        app, outbox, start, owner):
+    app, outbox, start, owner
+):
     investor = make_user(app, role=Role.INVESTOR)
     saved = make_saved_search(app, investor, created_at=start, frequency=AlertFrequency.DAILY)
     publish(app, owner, "First solar park", start + HOUR)
@@ -131,14 +141,19 @@ def test_weekly_digests_wait_a_week(app, outbox, start, owner):
 
 def test_digest_is_written_in_the_users_language(app, outbox, start, owner):
     investor = make_user(app, role=Role.INVESTOR, locale="zh_Hans")
-    make_saved_search(app, investor, name="南亚光伏", created_at=start,
-                      frequency=AlertFrequency.DAILY)
+    make_saved_search(
+        app, investor, name="南亚光伏", created_at=start, frequency=AlertFrequency.DAILY
+    )
     publish(app, owner, "Solar park in Sindh", start + HOUR, title_zh="信德省光伏电站")
     send(app, start + DAY)
     [message] = outbox()
     with app.test_request_context(), force_locale("zh_Hans"):
-        expected = ngettext("%(num)d new financing need for “%(name)s”",
-                            "%(num)d new financing needs for “%(name)s”", 1, name="南亚光伏")
+        expected = ngettext(
+            "%(num)d new financing need for “%(name)s”",
+            "%(num)d new financing needs for “%(name)s”",
+            1,
+            name="南亚光伏",
+        )
     assert message["Subject"] == expected
     assert "信德省光伏电站" in body(message) and "Solar park in Sindh" not in body(message)
 
@@ -148,8 +163,14 @@ def test_inactive_users_and_searches_without_email_are_skipped(app, outbox, star
     quiet = make_user(app, role=Role.INVESTOR)
     skipped = make_saved_search(app, gone, created_at=start, frequency=AlertFrequency.DAILY)
     make_saved_search(app, quiet, created_at=start, frequency=AlertFrequency.NEVER)
-    make_saved_search(app, quiet, created_at=start, target="products",
-                      filters={"type": ["green_loan"]}, frequency=AlertFrequency.DAILY)
+    make_saved_search(
+        app,
+        quiet,
+        created_at=start,
+        target="products",
+        filters={"type": ["green_loan"]},
+        frequency=AlertFrequency.DAILY,
+    )
     publish(app, owner, "Solar park", start + HOUR)
     run = send(app, start + 2 * DAY)
     assert (run.checked, run.skipped, run.sent) == (1, 1, 0)
@@ -164,8 +185,16 @@ def test_flask_alerts_send_command(app, outbox, start, owner):
     runner = app.test_cli_runner()
     server_name, app.config["SERVER_NAME"] = app.config["SERVER_NAME"], None
     try:
-        result = runner.invoke(args=["alerts", "send", "--now", (start + DAY).isoformat(),
-                                     "--base-url", "https://greensilkroad.example"])
+        result = runner.invoke(
+            args=[
+                "alerts",
+                "send",
+                "--now",
+                (start + DAY).isoformat(),
+                "--base-url",
+                "https://greensilkroad.example",
+            ]
+        )
     finally:
         app.config["SERVER_NAME"] = server_name
     assert result.exit_code == 0, result.output

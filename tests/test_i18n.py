@@ -1,4 +1,5 @@
 """Three languages: complete catalogues, the language choice, and locale formatting."""
+
 import re
 from pathlib import Path
 
@@ -18,11 +19,28 @@ PLACEHOLDER = re.compile(r"%\((\w+)\)[sd]")
 def extracted(tmp_path_factory) -> set[str]:
     """Every message id in the code and templates right now."""
     pot = tmp_path_factory.mktemp("pot") / "messages.pot"
-    CommandLineInterface().run(["pybabel", "-q", "extract", "-F", str(ROOT / "babel.cfg"),
-                                "-k", "_l", "-k", "lazy_gettext", "-o", str(pot), str(ROOT)])
+    CommandLineInterface().run(
+        [
+            "pybabel",
+            "-q",
+            "extract",
+            "-F",
+            str(ROOT / "babel.cfg"),
+            "-k",
+            "_l",
+            "-k",
+            "lazy_gettext",
+            "-o",
+            str(pot),
+            str(ROOT),
+        ]
+    )
     with pot.open("rb") as handle:
-        return {message.id if isinstance(message.id, str) else message.id[0]
-                for message in read_po(handle) if message.id}
+        return {
+            message.id if isinstance(message.id, str) else message.id[0]
+            for message in read_po(handle)
+            if message.id
+        }
 
 
 @pytest.mark.parametrize("locale", ["zh_Hans", "zh_Hant"])
@@ -50,8 +68,9 @@ def test_accept_language_is_respected_on_first_visit(client):
 
 
 def test_visitor_choice_is_remembered_in_the_browser(client):
-    response = post_form(client, "/auth/language", {"locale": "zh_Hans", "next": "/auth/login"},
-                         page="/")
+    response = post_form(
+        client, "/auth/language", {"locale": "zh_Hans", "next": "/auth/login"}, page="/"
+    )
     assert response.headers["Location"].endswith("/auth/login")
     page = client.get("/auth/login", headers={"Accept-Language": "en"}).get_data(as_text=True)
     assert 'lang="zh-Hans"' in page and "Sign in</h1>" not in page
@@ -67,8 +86,9 @@ def test_signed_in_choice_is_remembered_on_the_account(app, client, login_as):
 
 
 def test_language_switch_never_redirects_off_site(client):
-    response = post_form(client, "/auth/language", {"locale": "en", "next": "https://evil.example"},
-                         page="/")
+    response = post_form(
+        client, "/auth/language", {"locale": "en", "next": "https://evil.example"}, page="/"
+    )
     assert response.headers["Location"] == "/"
 
 

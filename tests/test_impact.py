@@ -12,12 +12,7 @@ from decimal import Decimal
 
 import pytest
 
-from marketplace.impact import (
-    CapacityFactorSource,
-    Method,
-    Reason,
-    estimate_avoided_emissions,
-)
+from marketplace.impact import CapacityFactorSource, Method, Reason, estimate_avoided_emissions
 
 IFI_SOURCE_MARK = "Harmonized IFI Default Grid Factors 2021"
 IRENA_SOURCE_MARK = "Renewable Power Generation Costs in 2021"

@@ -391,10 +391,12 @@ def test_published_needs_expire_after_their_lifetime(app, owner):
 
     from marketplace.models import utcnow
 
-    old = make_need(app, owner, status=NeedStatus.PUBLISHED,
-                    expires_at=utcnow() - timedelta(days=1))
-    fresh = make_need(app, owner, status=NeedStatus.PUBLISHED,
-                      expires_at=utcnow() + timedelta(days=30))
+    old = make_need(
+        app, owner, status=NeedStatus.PUBLISHED, expires_at=utcnow() - timedelta(days=1)
+    )
+    fresh = make_need(
+        app, owner, status=NeedStatus.PUBLISHED, expires_at=utcnow() + timedelta(days=30)
+    )
     result = app.test_cli_runner().invoke(args=["listings", "expire"])
     assert result.exit_code == 0 and "1 need" in result.output
     with app.app_context():

@@ -1,4 +1,5 @@
 """The gateway against a local Stripe stand-in: what we send, with which key, and what we store."""
+
 from decimal import Decimal
 
 import pytest
@@ -23,14 +24,7 @@ from marketplace.models import (
 from marketplace.payments.money import from_minor, to_minor
 from marketplace.services.payments.fees import ensure_default_fees
 from tests.conftest import post_form
-from tests.factories import (
-    make_match,
-    make_need,
-    make_org,
-    make_payment,
-    make_product,
-    make_user,
-)
+from tests.factories import make_match, make_need, make_org, make_payment, make_product, make_user
 from tests.stripe_standin import WEBHOOK_SECRET, StripeStandin, make_event, send_event
 
 CHECKOUT = "/v1/checkout/sessions"
@@ -80,8 +74,10 @@ def stripe_url(response) -> str:
 
 # ---- Listing fee through Checkout ---------------------------------------------------------------
 
+
 def test_listing_fee_checkout_sends_amount_currency_metadata_key_and_urls(
-        app, client, login_as, stripe_on, submitted):
+    app, client, login_as, stripe_on, submitted
+):
     owner, need = submitted
     login_as(owner)
     response = post_form(client, f"/billing/needs/{need.id}/listing-fee", {"currency": "HKD"})
@@ -93,9 +89,12 @@ def test_listing_fee_checkout_sends_amount_currency_metadata_key_and_urls(
     assert params["mode"] == "payment"
     price = params["line_items"][0]["price_data"]
     assert price["unit_amount"] == "390000" and price["currency"] == "hkd"
-    assert params["metadata"] == {"payment_id": str(payment.id), "purpose": "listing_fee",
-                                  "organisation_id": str(owner.organisation_id),
-                                  "need_id": str(need.id)}
+    assert params["metadata"] == {
+        "payment_id": str(payment.id),
+        "purpose": "listing_fee",
+        "organisation_id": str(owner.organisation_id),
+        "need_id": str(need.id),
+    }
     assert params["payment_intent_data"]["metadata"] == params["metadata"]
     assert params["success_url"] == "http://localhost/billing/checkout/success"
     assert params["cancel_url"] == "http://localhost/billing/checkout/cancel"
@@ -116,8 +115,9 @@ def test_the_success_page_changes_nothing(app, client, login_as, stripe_on, subm
         assert db.session.get(FinancingNeed, need.id).fee_status == FeeStatus.UNPAID
 
 
-def test_a_double_click_opens_the_same_checkout_with_the_same_key(app, client, login_as,
-                                                                  stripe_on, submitted):
+def test_a_double_click_opens_the_same_checkout_with_the_same_key(
+    app, client, login_as, stripe_on, submitted
+):
     owner, need = submitted
     login_as(owner)
     first = post_form(client, f"/billing/needs/{need.id}/listing-fee", {"currency": "USD"})
@@ -129,33 +129,33 @@ def test_a_double_click_opens_the_same_checkout_with_the_same_key(app, client, l
     assert calls[1].replayed
 
 
-def test_paying_is_refused_before_submission_and_after_settlement(app, client, login_as,
-                                                                  stripe_on):
+def test_paying_is_refused_before_submission_and_after_settlement(app, client, login_as, stripe_on):
     owner = make_user(app, role=Role.OWNER)
     draft = make_need(app, owner)
     waived = make_need(app, owner, status=NeedStatus.SUBMITTED, fee_status=FeeStatus.WAIVED)
     login_as(owner)
-    for need, message in ((draft, "Submit the need for review first"),
-                          (waived, "already settled")):
-        response = post_form(client, f"/billing/needs/{need.id}/listing-fee",
-                             {"currency": "USD"})
+    for need, message in ((draft, "Submit the need for review first"), (waived, "already settled")):
+        response = post_form(client, f"/billing/needs/{need.id}/listing-fee", {"currency": "USD"})
         assert message in response.get_data(as_text=True)
     assert not stripe_on.requests
 
 
-def test_a_refused_call_shows_the_message_and_frees_the_key(app, client, login_as, stripe_on,
-                                                           submitted, monkeypatch):
+def test_a_refused_call_shows_the_message_and_frees_the_key(
+    app, client, login_as, stripe_on, submitted, monkeypatch
+):
     owner, need = submitted
     monkeypatch.setitem(app.config, "STRIPE_SECRET_KEY", "sk_live_not_accepted_here")
     login_as(owner)
     response = post_form(client, f"/billing/needs/{need.id}/listing-fee", {"currency": "USD"})
-    assert "Stripe could not open the payment page: Invalid API Key" in \
-        response.get_data(as_text=True)
+    assert "Stripe could not open the payment page: Invalid API Key" in response.get_data(
+        as_text=True
+    )
     [payment] = payments_where(app, Payment.need_id == need.id)
     assert payment.status == PaymentStatus.CANCELED
 
 
 # ---- Membership and the customer portal ---------------------------------------------------------
+
 
 def test_membership_checkout_is_a_monthly_subscription(app, client, login_as, stripe_on):
     investor = make_user(app, role=Role.INVESTOR)
@@ -166,8 +166,12 @@ def test_membership_checkout_is_a_monthly_subscription(app, client, login_as, st
     [payment] = payments_where(app, Payment.organisation_id == investor.organisation_id)
     assert call.params["mode"] == "subscription"
     price = call.params["line_items"][0]["price_data"]
-    assert price == {"currency": "usd", "unit_amount": "30000", "recurring": {"interval": "month"},
-                     "product_data": {"name": "Investor membership (monthly)"}}
+    assert price == {
+        "currency": "usd",
+        "unit_amount": "30000",
+        "recurring": {"interval": "month"},
+        "product_data": {"name": "Investor membership (monthly)"},
+    }
     assert call.params["subscription_data"]["metadata"]["payment_id"] == str(payment.id)
     assert call.params["customer_email"] == investor.email
     assert call.idempotency_key == payment.idempotency_key
@@ -185,8 +189,10 @@ def test_a_known_customer_pays_yearly_and_opens_the_portal(app, client, login_as
     response = post_form(client, "/billing/membership/portal", {}, page="/billing/membership")
     assert "/portal/bps_test_" in stripe_url(response)
     [portal] = stripe_on.calls("POST", "/v1/billing_portal/sessions")
-    assert portal.params == {"customer": "cus_test_known",
-                             "return_url": "http://localhost/billing/membership"}
+    assert portal.params == {
+        "customer": "cus_test_known",
+        "return_url": "http://localhost/billing/membership",
+    }
 
 
 def test_an_active_member_cannot_subscribe_twice(app, client, login_as, stripe_on):
@@ -199,13 +205,20 @@ def test_an_active_member_cannot_subscribe_twice(app, client, login_as, stripe_o
 
 # ---- Success fee through Stripe Invoicing -------------------------------------------------------
 
+
 @pytest.fixture
 def won_deal(app):
     owner = make_user(app, role=Role.OWNER)
     need = make_need(app, owner, status=NeedStatus.FINANCED)
     product = make_product(app, make_user(app, role=Role.INVESTOR))
-    match = make_match(app, need, product, MatchStatus.CLOSED_WON,
-                       amount_financed=Decimal("40000000"), amount_financed_currency="USD")
+    match = make_match(
+        app,
+        need,
+        product,
+        MatchStatus.CLOSED_WON,
+        amount_financed=Decimal("40000000"),
+        amount_financed_currency="USD",
+    )
     return owner, match
 
 
@@ -226,8 +239,10 @@ def test_success_fee_invoice_is_raised_once(app, client, login_as, stripe_on, wo
     assert invoice.params["collection_method"] == "send_invoice"
     assert invoice.params["metadata"]["match_id"] == str(match.id)
     assert item.params["amount"] == "50000000" and item.idempotency_key == f"{key}:item"
-    assert [c.path.rsplit("/", 1)[1] for c in stripe_on.calls("POST", "/v1/invoices/*")] == \
-        ["finalize", "send"]
+    assert [c.path.rsplit("/", 1)[1] for c in stripe_on.calls("POST", "/v1/invoices/*")] == [
+        "finalize",
+        "send",
+    ]
     assert payment.organisation_id == owner.organisation_id
     assert payment.receipt_url.endswith(payment.stripe_invoice_id)
     with app.app_context():
@@ -240,8 +255,9 @@ def test_success_fee_invoice_is_raised_once(app, client, login_as, stripe_on, wo
 def test_success_fee_only_for_a_deal_closed_won(app, client, login_as, stripe_on):
     owner = make_user(app, role=Role.OWNER)
     need = make_need(app, owner, status=NeedStatus.PUBLISHED)
-    match = make_match(app, need, make_product(app, make_user(app, role=Role.INVESTOR)),
-                       MatchStatus.IN_NEGOTIATION)
+    match = make_match(
+        app, need, make_product(app, make_user(app, role=Role.INVESTOR)), MatchStatus.IN_NEGOTIATION
+    )
     login_as(make_user(app, role=Role.ADMIN))
     response = post_form(client, f"/billing/deals/{match.id}/success-fee", {"percent": "1"})
     assert "Only a deal closed won has a success fee." in response.get_data(as_text=True)
@@ -250,14 +266,20 @@ def test_success_fee_only_for_a_deal_closed_won(app, client, login_as, stripe_on
 
 # ---- Refunds ------------------------------------------------------------------------------------
 
-def test_partial_refund_goes_to_stripe_and_shows_after_the_webhook(app, client, login_as,
-                                                                   stripe_on):
+
+def test_partial_refund_goes_to_stripe_and_shows_after_the_webhook(
+    app, client, login_as, stripe_on
+):
     owner = make_user(app, role=Role.OWNER)
     payment = make_payment(app, owner, stripe_payment_intent_id="pi_test_paid")
     login_as(make_user(app, role=Role.ADMIN))
     url = f"/billing/admin/payments/{payment.id}"
-    response = post_form(client, url, {"amount": "120.50", "reason": "Listing withdrawn early"},
-                         follow_redirects=True)
+    response = post_form(
+        client,
+        url,
+        {"amount": "120.50", "reason": "Listing withdrawn early"},
+        follow_redirects=True,
+    )
     assert "once Stripe confirms" in response.get_data(as_text=True)
     [call] = stripe_on.calls("POST", "/v1/refunds")
     assert call.params["amount"] == "12050" and call.params["payment_intent"] == "pi_test_paid"
@@ -265,10 +287,21 @@ def test_partial_refund_goes_to_stripe_and_shows_after_the_webhook(app, client, 
     with app.app_context():
         stored = db.session.get(Payment, payment.id)
         assert stored.amount_refunded == 0 and "Listing withdrawn early" in stored.refund_reason
-        assert db.session.scalar(select(func.count(AuditLog.id)).where(
-            AuditLog.action == "payment.refund_requested")) == 1
-    charge = {"id": "ch_1", "object": "charge", "payment_intent": "pi_test_paid",
-              "amount": 50000, "amount_refunded": 12050, "currency": "usd", "metadata": {}}
+        assert (
+            db.session.scalar(
+                select(func.count(AuditLog.id)).where(AuditLog.action == "payment.refund_requested")
+            )
+            == 1
+        )
+    charge = {
+        "id": "ch_1",
+        "object": "charge",
+        "payment_intent": "pi_test_paid",
+        "amount": 50000,
+        "amount_refunded": 12050,
+        "currency": "usd",
+        "metadata": {},
+    }
     assert send_event(client, make_event("charge.refunded", charge)).status_code == 200
     [stored] = payments_where(app, Payment.id == payment.id)
     assert stored.amount_refunded == Decimal("120.50")
@@ -276,8 +309,9 @@ def test_partial_refund_goes_to_stripe_and_shows_after_the_webhook(app, client, 
 
 
 def test_a_repeated_refund_click_reuses_the_key(app, client, login_as, stripe_on):
-    payment = make_payment(app, make_user(app, role=Role.OWNER),
-                           stripe_payment_intent_id="pi_test_twice")
+    payment = make_payment(
+        app, make_user(app, role=Role.OWNER), stripe_payment_intent_id="pi_test_twice"
+    )
     login_as(make_user(app, role=Role.ADMIN))
     for _ in range(2):
         post_form(client, f"/billing/admin/payments/{payment.id}", {"amount": "", "reason": "x"})
@@ -286,10 +320,13 @@ def test_a_repeated_refund_click_reuses_the_key(app, client, login_as, stripe_on
     assert second.replayed
 
 
-def test_refunding_a_membership_invoice_finds_its_payment_intent(app, client, login_as,
-                                                                 stripe_on):
-    payment = make_payment(app, make_user(app, role=Role.INVESTOR),
-                           purpose=PaymentPurpose.MEMBERSHIP, stripe_invoice_id="in_test_9")
+def test_refunding_a_membership_invoice_finds_its_payment_intent(app, client, login_as, stripe_on):
+    payment = make_payment(
+        app,
+        make_user(app, role=Role.INVESTOR),
+        purpose=PaymentPurpose.MEMBERSHIP,
+        stripe_invoice_id="in_test_9",
+    )
     stripe_on.invoice_payments["in_test_9"] = "pi_test_from_invoice"
     login_as(make_user(app, role=Role.ADMIN))
     post_form(client, f"/billing/admin/payments/{payment.id}", {"amount": "10", "reason": "y"})
@@ -297,30 +334,45 @@ def test_refunding_a_membership_invoice_finds_its_payment_intent(app, client, lo
     assert call.params["payment_intent"] == "pi_test_from_invoice"
 
 
-@pytest.mark.parametrize("amount, message", [("500.01", "at most $500.00"),
-                                             ("", "Only a paid payment can be refunded")])
+@pytest.mark.parametrize(
+    "amount, message", [("500.01", "at most $500.00"), ("", "Only a paid payment can be refunded")]
+)
 def test_bad_refunds_never_reach_stripe(app, client, login_as, stripe_on, amount, message):
     status = PaymentStatus.PAID if amount else PaymentStatus.PENDING
-    payment = make_payment(app, make_user(app, role=Role.OWNER), status=status,
-                           stripe_payment_intent_id="pi_test_x")
+    payment = make_payment(
+        app, make_user(app, role=Role.OWNER), status=status, stripe_payment_intent_id="pi_test_x"
+    )
     login_as(make_user(app, role=Role.ADMIN))
-    response = post_form(client, f"/billing/admin/payments/{payment.id}",
-                         {"amount": amount, "reason": "z"})
+    response = post_form(
+        client, f"/billing/admin/payments/{payment.id}", {"amount": amount, "reason": "z"}
+    )
     assert message in response.get_data(as_text=True)
     assert not stripe_on.calls("POST", "/v1/refunds")
 
 
 # ---- Configuration and money --------------------------------------------------------------------
 
+
 def test_nothing_calls_stripe_at_start_up(stripe_on, tmp_path):
-    create_app("testing", STRIPE_SECRET_KEY="sk_test_standin", STRIPE_API_BASE=stripe_on.url,
-               SQLALCHEMY_DATABASE_URI=f"sqlite:///{tmp_path / 'x.db'}")
+    create_app(
+        "testing",
+        STRIPE_SECRET_KEY="sk_test_standin",
+        STRIPE_API_BASE=stripe_on.url,
+        SQLALCHEMY_DATABASE_URI=f"sqlite:///{tmp_path / 'x.db'}",
+    )
     assert stripe_on.requests == []
 
 
-@pytest.mark.parametrize("amount, currency, minor", [
-    ("500", "USD", 50000), ("3900.00", "hkd", 390000), ("0.01", "EUR", 1), ("1500", "JPY", 1500),
-    ("1.234", "KWD", 1234)])
+@pytest.mark.parametrize(
+    "amount, currency, minor",
+    [
+        ("500", "USD", 50000),
+        ("3900.00", "hkd", 390000),
+        ("0.01", "EUR", 1),
+        ("1500", "JPY", 1500),
+        ("1.234", "KWD", 1234),
+    ],
+)
 def test_minor_units_round_trip(amount, currency, minor):
     assert to_minor(Decimal(amount), currency) == minor
     assert from_minor(minor, currency) == Decimal(amount)

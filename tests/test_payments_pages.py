@@ -1,4 +1,5 @@
 """Payment pages without Stripe, waivers, the publishing rule, fees, history and member rights."""
+
 from decimal import Decimal
 
 import pytest
@@ -51,13 +52,15 @@ def stored_need(app, need_id) -> FinancingNeed:
 
 # ---- No Stripe key: the site stays usable --------------------------------------------------------
 
+
 def test_without_a_key_the_payment_pages_say_so(app, client, login_as, submitted):
     owner, need = submitted
     login_as(owner)
     page = client.get(f"/billing/needs/{need.id}/listing-fee").get_data(as_text=True)
     assert NOT_CONFIGURED in page
-    response = post_form(client, f"/billing/needs/{need.id}/listing-fee", {"currency": "USD"},
-                         page="/billing/")
+    response = post_form(
+        client, f"/billing/needs/{need.id}/listing-fee", {"currency": "USD"}, page="/billing/"
+    )
     assert NOT_CONFIGURED in response.get_data(as_text=True)
     with app.app_context():
         assert db.session.scalar(select(Payment)) is None
@@ -76,8 +79,9 @@ def test_broker_waives_the_fee_and_then_publishes(app, client, login_as, submitt
     owner, need = submitted
     broker = make_user(app, role=Role.BROKER)
     login_as(broker)
-    refused = post_form(client, f"/broker/needs/{need.id}/publish", {}, page="/broker/needs",
-                        follow_redirects=True)
+    refused = post_form(
+        client, f"/broker/needs/{need.id}/publish", {}, page="/broker/needs", follow_redirects=True
+    )
     assert "The listing fee of this need is unpaid" in refused.get_data(as_text=True)
     assert stored_need(app, need.id).status == NeedStatus.SUBMITTED
     listed = client.get("/billing/listing-fees").get_data(as_text=True)
@@ -96,8 +100,11 @@ def test_broker_waives_the_fee_and_then_publishes(app, client, login_as, submitt
 def test_a_waiver_shows_in_the_owners_history_with_its_reason(app, client, login_as, submitted):
     owner, need = submitted
     with app.app_context():
-        waiver = waive_listing_fee(db.session.get(FinancingNeed, need.id), "Pilot",
-                                   db.session.merge(make_user(app, role=Role.BROKER)))
+        waiver = waive_listing_fee(
+            db.session.get(FinancingNeed, need.id),
+            "Pilot",
+            db.session.merge(make_user(app, role=Role.BROKER)),
+        )
         waiver_id = waiver.id
     login_as(owner)
     assert "Waived" in client.get("/billing/").get_data(as_text=True)
@@ -109,12 +116,14 @@ def test_a_waiver_needs_a_reason_and_a_broker(app, client, login_as, submitted):
     owner, need = submitted
     login_as(make_user(app, role=Role.ADMIN))
     response = post_form(client, f"/billing/needs/{need.id}/waive", {"reason": "  "})
-    assert response.status_code == 200 and "This field is required." in \
-        response.get_data(as_text=True)
+    assert response.status_code == 200 and "This field is required." in response.get_data(
+        as_text=True
+    )
     assert stored_need(app, need.id).fee_status == FeeStatus.UNPAID
     owner_client = app.test_client()
-    login = post_form(owner_client, "/auth/login", {"email": owner.email,
-                                                    "password": "correct-horse-9"})
+    login = post_form(
+        owner_client, "/auth/login", {"email": owner.email, "password": "correct-horse-9"}
+    )
     assert login.status_code == 302
     assert owner_client.get(f"/billing/needs/{need.id}/waive").status_code == 403
 
@@ -130,9 +139,14 @@ def test_a_paid_fee_also_lets_the_broker_publish(app, client, login_as):
 def test_without_a_key_no_invoice_is_raised(app, client, login_as):
     owner = make_user(app, role=Role.OWNER)
     need = make_need(app, owner, status=NeedStatus.FINANCED)
-    match = make_match(app, need, make_product(app, make_user(app, role=Role.INVESTOR)),
-                       MatchStatus.CLOSED_WON, amount_financed=Decimal("1000000"),
-                       amount_financed_currency="USD")
+    match = make_match(
+        app,
+        need,
+        make_product(app, make_user(app, role=Role.INVESTOR)),
+        MatchStatus.CLOSED_WON,
+        amount_financed=Decimal("1000000"),
+        amount_financed_currency="USD",
+    )
     login_as(make_user(app, role=Role.BROKER))
     page = client.get(f"/billing/deals/{match.id}/success-fee").get_data(as_text=True)
     assert NOT_CONFIGURED in page
@@ -140,37 +154,48 @@ def test_without_a_key_no_invoice_is_raised(app, client, login_as):
 
 # ---- Fee schedule -------------------------------------------------------------------------------
 
+
 def test_default_fees_are_added_once(app):
     with app.app_context():
         assert ensure_default_fees() == 6
         assert ensure_default_fees() == 0
-        fee = db.session.scalar(select(Fee).where(Fee.kind == FeeKind.LISTING_FEE,
-                                                  Fee.currency == "HKD"))
+        fee = db.session.scalar(
+            select(Fee).where(Fee.kind == FeeKind.LISTING_FEE, Fee.currency == "HKD")
+        )
         assert fee.amount == Decimal("3900.00")
 
 
 def test_admin_sets_a_fee(app, client, login_as):
     admin = make_user(app, role=Role.ADMIN)
     login_as(admin)
-    response = post_form(client, "/billing/admin/fees", {"kind": "membership_yearly",
-                                                         "currency": "HKD", "amount": "24000"},
-                         follow_redirects=True)
+    response = post_form(
+        client,
+        "/billing/admin/fees",
+        {"kind": "membership_yearly", "currency": "HKD", "amount": "24000"},
+        follow_redirects=True,
+    )
     page = response.get_data(as_text=True)
     assert "Fee saved." in page and "24,000.00" in page
     with app.app_context():
         fee = db.session.scalar(select(Fee))
         assert (fee.kind, fee.currency, fee.amount, fee.updated_by_id) == (
-            FeeKind.MEMBERSHIP_YEARLY, "HKD", Decimal("24000.00"), admin.id)
+            FeeKind.MEMBERSHIP_YEARLY,
+            "HKD",
+            Decimal("24000.00"),
+            admin.id,
+        )
 
 
 def test_a_fee_must_be_positive(app, client, login_as):
     login_as(make_user(app, role=Role.ADMIN))
-    response = post_form(client, "/billing/admin/fees", {"kind": "listing_fee",
-                                                         "currency": "USD", "amount": "0"})
+    response = post_form(
+        client, "/billing/admin/fees", {"kind": "listing_fee", "currency": "USD", "amount": "0"}
+    )
     assert "Number must be" in response.get_data(as_text=True)
 
 
 # ---- History, receipts and oversight ------------------------------------------------------------
+
 
 def test_users_see_their_own_payments_and_receipts_only(app, client, login_as):
     owner = make_user(app, role=Role.OWNER)
@@ -189,15 +214,18 @@ def test_users_see_their_own_payments_and_receipts_only(app, client, login_as):
 def test_owner_sees_listing_fees_to_pay(app, client, login_as, submitted):
     owner, need = submitted
     login_as(owner)
-    assert f"/billing/needs/{need.id}/listing-fee" in client.get("/billing/").get_data(
-        as_text=True)
+    assert f"/billing/needs/{need.id}/listing-fee" in client.get("/billing/").get_data(as_text=True)
 
 
 def test_admin_filters_every_payment(app, client, login_as):
     alpha = make_org(app, OrgKind.SPONSOR, name="Alpha Solar Ltd")
     make_payment(app, make_user(app, role=Role.OWNER, organisation=alpha))
-    member = make_payment(app, make_user(app, role=Role.INVESTOR),
-                          purpose=PaymentPurpose.MEMBERSHIP, status=PaymentStatus.REFUNDED)
+    member = make_payment(
+        app,
+        make_user(app, role=Role.INVESTOR),
+        purpose=PaymentPurpose.MEMBERSHIP,
+        status=PaymentStatus.REFUNDED,
+    )
     login_as(make_user(app, role=Role.ADMIN))
     everything = client.get("/billing/admin/payments").get_data(as_text=True)
     assert "Alpha Solar Ltd" in everything and f"/billing/admin/payments/{member.id}" in everything
@@ -210,6 +238,7 @@ def test_admin_filters_every_payment(app, client, login_as):
 
 # ---- Member rights ------------------------------------------------------------------------------
 
+
 @pytest.fixture
 def introduced(app):
     """An investor introduced to a need that has a document."""
@@ -220,15 +249,19 @@ def introduced(app):
     return investor, make_document(app, need, owner)
 
 
-@pytest.mark.parametrize("configured, membership, expected", [
-    (False, MembershipStatus.NONE, 200),
-    (True, MembershipStatus.NONE, 403),
-    (True, MembershipStatus.ACTIVE, 200),
-    (True, MembershipStatus.PAST_DUE, 200),
-    (True, MembershipStatus.LAPSED, 403),
-])
+@pytest.mark.parametrize(
+    "configured, membership, expected",
+    [
+        (False, MembershipStatus.NONE, 200),
+        (True, MembershipStatus.NONE, 403),
+        (True, MembershipStatus.ACTIVE, 200),
+        (True, MembershipStatus.PAST_DUE, 200),
+        (True, MembershipStatus.LAPSED, 403),
+    ],
+)
 def test_document_downloads_need_a_membership_when_payments_are_on(
-        app, client, login_as, monkeypatch, introduced, configured, membership, expected):
+    app, client, login_as, monkeypatch, introduced, configured, membership, expected
+):
     investor, document = introduced
     with app.app_context():
         db.session.get(Organisation, investor.organisation_id).membership_status = membership

@@ -1,4 +1,5 @@
 """Health check, configuration, error pages, the schema and security headers."""
+
 from pathlib import Path
 
 import pytest
@@ -18,8 +19,11 @@ def test_healthz_reports_database_up(client):
 
 
 def test_healthz_answers_503_when_the_database_is_down(tmp_path):
-    app = create_app("testing", SQLALCHEMY_DATABASE_URI="postgresql+psycopg://nobody@127.0.0.1:1/x",
-                     SQLALCHEMY_ENGINE_OPTIONS={"connect_args": {"connect_timeout": 2}})
+    app = create_app(
+        "testing",
+        SQLALCHEMY_DATABASE_URI="postgresql+psycopg://nobody@127.0.0.1:1/x",
+        SQLALCHEMY_ENGINE_OPTIONS={"connect_args": {"connect_timeout": 2}},
+    )
     response = app.test_client().get("/healthz")
     assert response.status_code == 503
     assert response.get_json()["database"] == "down"
@@ -45,11 +49,13 @@ def test_migrations_match_the_models(app):
     from pathlib import Path
 
     spec = importlib.util.spec_from_file_location(
-        "migration_env_filter", Path(__file__).resolve().parent.parent / "migrations" / "env.py")
+        "migration_env_filter", Path(__file__).resolve().parent.parent / "migrations" / "env.py"
+    )
     with app.app_context(), db.engine.connect() as connection:
         include_object = _include_object(spec)
-        context = MigrationContext.configure(connection, opts={
-            "compare_type": True, "include_object": include_object})
+        context = MigrationContext.configure(
+            connection, opts={"compare_type": True, "include_object": include_object}
+        )
         diff = compare_metadata(context, Base.metadata)
     assert diff == []
 
@@ -59,11 +65,15 @@ def _include_object(spec):
     import ast
 
     tree = ast.parse(Path(spec.origin).read_text())
-    names = next(node for node in tree.body if isinstance(node, ast.Assign)
-                 and getattr(node.targets[0], "id", "") == "RAW_SQL_INDEXES")
+    names = next(
+        node
+        for node in tree.body
+        if isinstance(node, ast.Assign) and getattr(node.targets[0], "id", "") == "RAW_SQL_INDEXES"
+    )
     raw = ast.literal_eval(names.value)
-    return lambda obj, name, type_, reflected, compare_to: not (
-        type_ == "index" and reflected and name in raw)
+    return lambda obj, name, type_, reflected, compare_to: (
+        not (type_ == "index" and reflected and name in raw)
+    )
 
 
 def test_unknown_page_is_a_friendly_404(client):

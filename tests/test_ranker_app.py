@@ -1,4 +1,5 @@
 """The ranker inside the app: stored suggestions, the CLI contract, training and versions."""
+
 import json
 from pathlib import Path
 
@@ -18,8 +19,20 @@ def test_evaluate_cli_prints_the_contract(app, tmp_path):
     needs, products, decisions = logged_dataset(60, 30, 600, seed=3)[:3]
     synthetic.write_jsonl(data, needs, products, decisions)
     out = tmp_path / "metrics.json"
-    result = app.test_cli_runner().invoke(args=["ranker", "evaluate", "--data", str(data),
-                                                "--folds", "3", "--seed", "1", "--out", str(out)])
+    result = app.test_cli_runner().invoke(
+        args=[
+            "ranker",
+            "evaluate",
+            "--data",
+            str(data),
+            "--folds",
+            "3",
+            "--seed",
+            "1",
+            "--out",
+            str(out),
+        ]
+    )
     assert result.exit_code == 0, result.output
     printed = json.loads(result.stdout.strip().splitlines()[-1])
     assert printed == json.loads(out.read_text())
@@ -30,16 +43,19 @@ def test_evaluate_cli_prints_the_contract(app, tmp_path):
 
 def test_evaluate_cli_survives_unknown_values(app, tmp_path):
     data = tmp_path / "odd.jsonl"
-    lines = [{"type": "need", "id": 1, "country": "ZZ", "sector": "fusion", "amount": None},
-             {"type": "need", "id": 2},
-             {"type": "product", "id": "p1", "currency": "XXX", "countries": None},
-             {"type": "product", "id": "p2", "sectors": ["solar"]},
-             {"type": "decision", "need": 1, "product": "p1", "accepted": True},
-             {"type": "decision", "need": 2, "product": "p2", "accepted": False},
-             {"type": "decision", "need": 2, "product": "p1", "accepted": True}]
+    lines = [
+        {"type": "need", "id": 1, "country": "ZZ", "sector": "fusion", "amount": None},
+        {"type": "need", "id": 2},
+        {"type": "product", "id": "p1", "currency": "XXX", "countries": None},
+        {"type": "product", "id": "p2", "sectors": ["solar"]},
+        {"type": "decision", "need": 1, "product": "p1", "accepted": True},
+        {"type": "decision", "need": 2, "product": "p2", "accepted": False},
+        {"type": "decision", "need": 2, "product": "p1", "accepted": True},
+    ]
     data.write_text("\n".join(json.dumps(line) for line in lines))
-    result = app.test_cli_runner().invoke(args=["ranker", "evaluate", "--data", str(data),
-                                                "--folds", "2"])
+    result = app.test_cli_runner().invoke(
+        args=["ranker", "evaluate", "--data", str(data), "--folds", "2"]
+    )
     assert result.exit_code == 0, result.output
     assert "needs_evaluated" in json.loads(result.stdout.strip().splitlines()[-1])
 
@@ -47,12 +63,30 @@ def test_evaluate_cli_survives_unknown_values(app, tmp_path):
 @pytest.fixture
 def market(app):
     owner, investor = make_user(app, role=Role.OWNER), make_user(app, role=Role.INVESTOR)
-    need = make_need(app, owner, status=NeedStatus.SUBMITTED, fee_status="waived",
-                     title_en="Sindh solar park", country_iso2="PK")
-    fits = make_product(app, investor, name_en="Pakistan solar loan", countries=["PK"],
-                        instruments=["green_loan"], stages=["financing"])
-    far = make_product(app, investor, name_en="Andes wind equity", countries=["CL"],
-                       sectors=["wind"], product_type="project_equity")
+    need = make_need(
+        app,
+        owner,
+        status=NeedStatus.SUBMITTED,
+        fee_status="waived",
+        title_en="Sindh solar park",
+        country_iso2="PK",
+    )
+    fits = make_product(
+        app,
+        investor,
+        name_en="Pakistan solar loan",
+        countries=["PK"],
+        instruments=["green_loan"],
+        stages=["financing"],
+    )
+    far = make_product(
+        app,
+        investor,
+        name_en="Andes wind equity",
+        countries=["CL"],
+        sectors=["wind"],
+        product_type="project_equity",
+    )
     return {"owner": owner, "investor": investor, "need": need, "fits": fits, "far": far}
 
 
@@ -62,8 +96,9 @@ def test_publishing_a_need_stores_ranked_suggestions(app, market):
     post_form(client, "/auth/login", {"email": broker.email, "password": "correct-horse-9"})
     post_form(client, f"/broker/needs/{market['need'].id}/publish", {}, page="/broker/needs")
     with app.app_context():
-        suggested = db.session.scalars(select(Match).where(
-            Match.need_id == market["need"].id).order_by(Match.rank_for_need)).all()
+        suggested = db.session.scalars(
+            select(Match).where(Match.need_id == market["need"].id).order_by(Match.rank_for_need)
+        ).all()
         assert [m.product_id for m in suggested][0] == market["fits"].id
         assert all(m.status == MatchStatus.SUGGESTED and m.explanation for m in suggested)
         far = next(m for m in suggested if m.product_id == market["far"].id)
@@ -80,8 +115,9 @@ def test_suggest_cli_lists_products_with_reasons(app, market):
 
         db.session.get(FinancingNeed, market["need"].id).status = NeedStatus.PUBLISHED
         db.session.commit()
-    result = app.test_cli_runner().invoke(args=["ranker", "suggest", "--need",
-                                                str(market["need"].id)])
+    result = app.test_cli_runner().invoke(
+        args=["ranker", "suggest", "--need", str(market["need"].id)]
+    )
     assert result.exit_code == 0, result.output
     lines = result.output.splitlines()
     assert "cold start" in lines[0]
@@ -92,17 +128,26 @@ def _decide(app, market, count: int):
     """A few accepted and rejected decisions, as brokers would leave them."""
     owner = market["owner"]
     for i in range(count):
-        need = make_need(app, owner, status=NeedStatus.PUBLISHED, title_en=f"Solar {i}",
-                         country_iso2="PK" if i % 2 else "CL")
-        make_match(app, need, market["fits"], MatchStatus.INTRODUCED if i % 2 else
-                   MatchStatus.REJECTED)
+        need = make_need(
+            app,
+            owner,
+            status=NeedStatus.PUBLISHED,
+            title_en=f"Solar {i}",
+            country_iso2="PK" if i % 2 else "CL",
+        )
+        make_match(
+            app, need, market["fits"], MatchStatus.INTRODUCED if i % 2 else MatchStatus.REJECTED
+        )
         with app.app_context():
             match = db.session.scalar(select(Match).where(Match.need_id == need.id))
             if i % 2:
                 from marketplace.models import MatchEvent
 
-                db.session.add(MatchEvent(match_id=match.id, from_status="suggested",
-                                          to_status=MatchStatus.ACCEPTED))
+                db.session.add(
+                    MatchEvent(
+                        match_id=match.id, from_status="suggested", to_status=MatchStatus.ACCEPTED
+                    )
+                )
                 db.session.commit()
         make_match(app, need, market["far"], MatchStatus.REJECTED)
 
@@ -125,8 +170,13 @@ def test_train_saves_activates_and_detects_tampering(app, market):
     with app.app_context():
         db.session.execute(RankerModel.__table__.update().values(is_active=False))
         db.session.commit()
-    response = post_form(client, f"/broker/ranker/{version.id}/activate", {}, page="/broker/ranker",
-                         follow_redirects=True)
+    response = post_form(
+        client,
+        f"/broker/ranker/{version.id}/activate",
+        {},
+        page="/broker/ranker",
+        follow_redirects=True,
+    )
     assert "has been altered" in response.get_data(as_text=True)
     with app.app_context():
         assert db.session.scalar(select(func.count()).where(RankerModel.is_active)) == 0
@@ -143,8 +193,9 @@ def test_ranker_page_retrains_with_the_cli_code(app, market):
     client = app.test_client()
     post_form(client, "/auth/login", {"email": broker.email, "password": "correct-horse-9"})
     assert "20 broker decisions" in client.get("/broker/ranker").get_data(as_text=True)
-    response = post_form(client, "/broker/ranker/train", {}, page="/broker/ranker",
-                         follow_redirects=True)
+    response = post_form(
+        client, "/broker/ranker/train", {}, page="/broker/ranker", follow_redirects=True
+    )
     assert "trained and activated" in response.get_data(as_text=True)
     assert "Baselines on the same held-out needs" in response.get_data(as_text=True)
     assert "active</span>" in response.get_data(as_text=True)

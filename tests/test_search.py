@@ -1,4 +1,5 @@
 """Faceted search of needs and products, and saved searches: on SQLite and PostgreSQL alike."""
+
 import re
 from datetime import timedelta
 from decimal import Decimal
@@ -8,14 +9,7 @@ import pytest
 from sqlalchemy import select
 
 from marketplace.extensions import db
-from marketplace.models import (
-    FinanceProduct,
-    NeedStatus,
-    ProductStatus,
-    Role,
-    SavedSearch,
-    utcnow,
-)
+from marketplace.models import FinanceProduct, NeedStatus, ProductStatus, Role, SavedSearch, utcnow
 from marketplace.services.search import product_search, search
 from tests.conftest import post_form
 from tests.factories import make_need, make_product, make_saved_search, make_user
@@ -34,35 +28,85 @@ def needs(app, people):
     owner, now = people["owner"], utcnow()
     visible = {
         "sindh": make_need(
-            app, owner, title_en="Solar park in Sindh", title_zh="信德省光伏电站",
-            summary_en="Utility-scale photovoltaic plant.", sector="solar", country_iso2="PK",
-            amount=Decimal("40000000"), amount_usd=Decimal("40000000"), tenor_years=12,
-            stage="financing", instruments=["green_loan"], status=NeedStatus.PUBLISHED,
-            published_at=now - 3 * DAY, estimated_tco2e_per_year=Decimal("50000")),
+            app,
+            owner,
+            title_en="Solar park in Sindh",
+            title_zh="信德省光伏电站",
+            summary_en="Utility-scale photovoltaic plant.",
+            sector="solar",
+            country_iso2="PK",
+            amount=Decimal("40000000"),
+            amount_usd=Decimal("40000000"),
+            tenor_years=12,
+            stage="financing",
+            instruments=["green_loan"],
+            status=NeedStatus.PUBLISHED,
+            published_at=now - 3 * DAY,
+            estimated_tco2e_per_year=Decimal("50000"),
+        ),
         "steppe": make_need(
-            app, owner, title_en="Steppe wind farm", title_zh="草原风电场", sector="wind",
-            technology="onshore_wind", country_iso2="KZ", currency="CNY",
-            amount=Decimal("1050000000"), amount_usd=Decimal("150000000"), tenor_years=15,
-            stage="construction", instruments=["green_bond", "project_equity"],
-            status=NeedStatus.PUBLISHED, published_at=now - 2 * DAY,
-            estimated_tco2e_per_year=Decimal("200000")),
+            app,
+            owner,
+            title_en="Steppe wind farm",
+            title_zh="草原风电场",
+            sector="wind",
+            technology="onshore_wind",
+            country_iso2="KZ",
+            currency="CNY",
+            amount=Decimal("1050000000"),
+            amount_usd=Decimal("150000000"),
+            tenor_years=15,
+            stage="construction",
+            instruments=["green_bond", "project_equity"],
+            status=NeedStatus.PUBLISHED,
+            published_at=now - 2 * DAY,
+            estimated_tco2e_per_year=Decimal("200000"),
+        ),
         "gandaki": make_need(
-            app, owner, title_en=None, title_zh="尼泊尔径流式水电站",
-            summary_zh="径流式电站，设有鱼道。", sector="hydro", technology="hydropower",
-            country_iso2="NP", currency="EUR",
-            amount=Decimal("230000000"), amount_usd=Decimal("250000000"), tenor_years=20,
-            stage="permitting", instruments=["green_loan", "guarantee"],
-            status=NeedStatus.IN_NEGOTIATION, published_at=now - DAY,
-            estimated_tco2e_per_year=Decimal("90000")),
+            app,
+            owner,
+            title_en=None,
+            title_zh="尼泊尔径流式水电站",
+            summary_zh="径流式电站，设有鱼道。",
+            sector="hydro",
+            technology="hydropower",
+            country_iso2="NP",
+            currency="EUR",
+            amount=Decimal("230000000"),
+            amount_usd=Decimal("250000000"),
+            tenor_years=20,
+            stage="permitting",
+            instruments=["green_loan", "guarantee"],
+            status=NeedStatus.IN_NEGOTIATION,
+            published_at=now - DAY,
+            estimated_tco2e_per_year=Decimal("90000"),
+        ),
         "rooftop": make_need(
-            app, owner, title_en="Rooftop solar for factories", sector="solar", country_iso2="VN",
-            currency="HKD", amount=Decimal("39000000"), amount_usd=Decimal("5000000"),
-            tenor_years=5, stage="concept", instruments=["sustainability_linked_loan"],
-            status=NeedStatus.PUBLISHED, published_at=now - 4 * DAY),
+            app,
+            owner,
+            title_en="Rooftop solar for factories",
+            sector="solar",
+            country_iso2="VN",
+            currency="HKD",
+            amount=Decimal("39000000"),
+            amount_usd=Decimal("5000000"),
+            tenor_years=5,
+            stage="concept",
+            instruments=["sustainability_linked_loan"],
+            status=NeedStatus.PUBLISHED,
+            published_at=now - 4 * DAY,
+        ),
     }
     for status in (NeedStatus.DRAFT, NeedStatus.SUBMITTED, NeedStatus.WITHDRAWN):
-        make_need(app, owner, title_en=f"Hidden {status.value} solar park 光伏", sector="solar",
-                  country_iso2="PK", instruments=["green_loan"], status=status)
+        make_need(
+            app,
+            owner,
+            title_en=f"Hidden {status.value} solar park 光伏",
+            sector="solar",
+            country_iso2="PK",
+            instruments=["green_loan"],
+            status=status,
+        )
     return {name: need.id for name, need in visible.items()}
 
 
@@ -70,8 +114,9 @@ def run(app, target="needs", page=1, **args):
     """The service's answer for query-string arguments, as the page would ask for it."""
     with app.app_context():
         geo = search.geography()
-        filters = search.parse_filters({k: v if isinstance(v, list) else [v]
-                                        for k, v in args.items()}, target, geo)
+        filters = search.parse_filters(
+            {k: v if isinstance(v, list) else [v] for k, v in args.items()}, target, geo
+        )
         find = search.search_needs if target == "needs" else product_search.search_products
         return find(filters, page, geo)
 
@@ -85,6 +130,7 @@ def counts(result, facet) -> dict[str, int]:
 
 
 # --- access ---------------------------------------------------------------------------------
+
 
 def test_owner_cannot_search_needs_and_anonymous_must_sign_in(app, client, login_as, people):
     assert client.get("/search/needs").status_code == 302
@@ -105,26 +151,33 @@ def test_investors_and_staff_search_needs(app, client, login_as, people, needs, 
 
 # --- full text ------------------------------------------------------------------------------
 
-@pytest.mark.parametrize(("q", "expected"), [
-    ("wind", ["steppe"]),
-    ("SOLAR", ["sindh", "rooftop"]),
-    ("solar park", ["sindh"]),
-    ("photovoltaic", ["sindh"]),
-    ("park factories", []),
-])
+
+@pytest.mark.parametrize(
+    ("q", "expected"),
+    [
+        ("wind", ["steppe"]),
+        ("SOLAR", ["sindh", "rooftop"]),
+        ("solar park", ["sindh"]),
+        ("photovoltaic", ["sindh"]),
+        ("park factories", []),
+    ],
+)
 def test_english_full_text(app, needs, q, expected):
     assert sorted(ids(run(app, q=q))) == sorted(needs[name] for name in expected)
 
 
-@pytest.mark.parametrize(("q", "expected"), [
-    ("光伏电站", ["sindh"]),
-    ("光伏", ["sindh"]),  # two characters: shorter than a trigram
-    ("风电", ["steppe"]),
-    ("水电", ["gandaki"]),  # the need has a Chinese title only
-    ("鱼道", ["gandaki"]),  # found in the Chinese summary
-    ("电站，设有", ["gandaki"]),  # full-width punctuation is kept as typed
-    ("信德省 光伏", ["sindh"]),
-])
+@pytest.mark.parametrize(
+    ("q", "expected"),
+    [
+        ("光伏电站", ["sindh"]),
+        ("光伏", ["sindh"]),  # two characters: shorter than a trigram
+        ("风电", ["steppe"]),
+        ("水电", ["gandaki"]),  # the need has a Chinese title only
+        ("鱼道", ["gandaki"]),  # found in the Chinese summary
+        ("电站，设有", ["gandaki"]),  # full-width punctuation is kept as typed
+        ("信德省 光伏", ["sindh"]),
+    ],
+)
 def test_chinese_full_text(app, needs, q, expected):
     assert ids(run(app, q=q)) == [needs[name] for name in expected]
 
@@ -146,21 +199,25 @@ def test_drafts_submitted_and_withdrawn_needs_never_appear(app, client, login_as
 
 # --- facets ---------------------------------------------------------------------------------
 
-@pytest.mark.parametrize(("facet", "key", "expected"), [
-    ("sector", "solar", ["sindh", "rooftop"]),
-    ("country", "KZ", ["steppe"]),
-    ("region", "South Asia", ["sindh", "gandaki"]),
-    ("instrument", "green_loan", ["sindh", "gandaki"]),
-    ("stage", "construction", ["steppe"]),
-    ("currency", "EUR", ["gandaki"]),
-    ("amount", "lt10m", ["rooftop"]),
-    ("amount", "10m-50m", ["sindh"]),
-    ("amount", "50m-200m", ["steppe"]),
-    ("amount", "200m-1b", ["gandaki"]),
-    ("tenor", "le5", ["rooftop"]),
-    ("tenor", "11-15", ["sindh", "steppe"]),
-    ("tenor", "gt15", ["gandaki"]),
-])
+
+@pytest.mark.parametrize(
+    ("facet", "key", "expected"),
+    [
+        ("sector", "solar", ["sindh", "rooftop"]),
+        ("country", "KZ", ["steppe"]),
+        ("region", "South Asia", ["sindh", "gandaki"]),
+        ("instrument", "green_loan", ["sindh", "gandaki"]),
+        ("stage", "construction", ["steppe"]),
+        ("currency", "EUR", ["gandaki"]),
+        ("amount", "lt10m", ["rooftop"]),
+        ("amount", "10m-50m", ["sindh"]),
+        ("amount", "50m-200m", ["steppe"]),
+        ("amount", "200m-1b", ["gandaki"]),
+        ("tenor", "le5", ["rooftop"]),
+        ("tenor", "11-15", ["sindh", "steppe"]),
+        ("tenor", "gt15", ["gandaki"]),
+    ],
+)
 def test_each_facet_filters(app, needs, facet, key, expected):
     result = run(app, **{facet: key})
     assert sorted(ids(result)) == sorted(needs[name] for name in expected)
@@ -172,12 +229,24 @@ def test_facet_counts_without_filters(app, needs):
     result = run(app)
     assert counts(result, "sector") == {"solar": 2, "wind": 1, "hydro": 1}
     assert counts(result, "country") == {"PK": 1, "KZ": 1, "NP": 1, "VN": 1}
-    assert counts(result, "region") == {"South Asia": 2, "Europe & Central Asia": 1,
-                                        "East Asia & Pacific": 1}
-    assert counts(result, "instrument") == {"green_loan": 2, "green_bond": 1, "project_equity": 1,
-                                            "guarantee": 1, "sustainability_linked_loan": 1}
-    assert counts(result, "stage") == {"concept": 1, "permitting": 1, "financing": 1,
-                                       "construction": 1}
+    assert counts(result, "region") == {
+        "South Asia": 2,
+        "Europe & Central Asia": 1,
+        "East Asia & Pacific": 1,
+    }
+    assert counts(result, "instrument") == {
+        "green_loan": 2,
+        "green_bond": 1,
+        "project_equity": 1,
+        "guarantee": 1,
+        "sustainability_linked_loan": 1,
+    }
+    assert counts(result, "stage") == {
+        "concept": 1,
+        "permitting": 1,
+        "financing": 1,
+        "construction": 1,
+    }
     assert counts(result, "currency") == {"USD": 1, "CNY": 1, "HKD": 1, "EUR": 1}
     assert counts(result, "amount") == {"lt10m": 1, "10m-50m": 1, "50m-200m": 1, "200m-1b": 1}
     assert counts(result, "tenor") == {"le5": 1, "11-15": 2, "gt15": 1}
@@ -207,22 +276,29 @@ def test_values_of_one_facet_widen_and_facets_narrow(app, needs):
 def test_facet_links_show_counts_and_toggle_values(app, client, login_as, people, needs):
     login_as(people["investor"])
     page = client.get("/search/needs?sector=solar").get_data(as_text=True)
-    assert re.search(r'href="/search/needs\?sector=solar&amp;sector=wind">Wind</a>\s*'
-                     r'<span class="badge[^"]*">1<', page)
+    assert re.search(
+        r'href="/search/needs\?sector=solar&amp;sector=wind">Wind</a>\s*'
+        r'<span class="badge[^"]*">1<',
+        page,
+    )
     assert re.search(r'<a href="/search/needs" aria-current="true"', page)  # removes the filter
     assert "2 results" in page
 
 
 # --- sorting and pages ----------------------------------------------------------------------
 
-@pytest.mark.parametrize(("sort", "order"), [
-    ("newest", ["gandaki", "steppe", "sindh", "rooftop"]),
-    ("amount", ["gandaki", "steppe", "sindh", "rooftop"]),
-    ("amount_asc", ["rooftop", "sindh", "steppe", "gandaki"]),
-    ("tco2e", ["steppe", "gandaki", "sindh", "rooftop"]),
-    ("tco2e_per_usd", ["steppe", "sindh", "gandaki", "rooftop"]),
-    ("nonsense", ["gandaki", "steppe", "sindh", "rooftop"]),
-])
+
+@pytest.mark.parametrize(
+    ("sort", "order"),
+    [
+        ("newest", ["gandaki", "steppe", "sindh", "rooftop"]),
+        ("amount", ["gandaki", "steppe", "sindh", "rooftop"]),
+        ("amount_asc", ["rooftop", "sindh", "steppe", "gandaki"]),
+        ("tco2e", ["steppe", "gandaki", "sindh", "rooftop"]),
+        ("tco2e_per_usd", ["steppe", "sindh", "gandaki", "rooftop"]),
+        ("nonsense", ["gandaki", "steppe", "sindh", "rooftop"]),
+    ],
+)
 def test_sort_orders(app, needs, sort, order):
     assert ids(run(app, sort=sort)) == [needs[name] for name in order]
 
@@ -230,8 +306,15 @@ def test_sort_orders(app, needs, sort, order):
 def test_pagination(app, client, login_as, people):
     owner, now = people["owner"], utcnow()
     for i in range(25):
-        make_need(app, owner, title_en=f"Wind farm {i}", sector="wind", technology="onshore_wind",
-                  status=NeedStatus.PUBLISHED, published_at=now - i * timedelta(hours=1))
+        make_need(
+            app,
+            owner,
+            title_en=f"Wind farm {i}",
+            sector="wind",
+            technology="onshore_wind",
+            status=NeedStatus.PUBLISHED,
+            published_at=now - i * timedelta(hours=1),
+        )
     first, second = run(app), run(app, page=2)
     assert (first.total, first.pages, len(first.items), len(second.items)) == (25, 2, 20, 5)
     assert not set(ids(first)) & set(ids(second))
@@ -244,13 +327,17 @@ def test_pagination(app, client, login_as, people):
 
 # --- URL round trip and bad input -----------------------------------------------------------
 
+
 def test_filters_round_trip_through_the_url(app, client, login_as, people, needs):
-    query = ("q=solar&sector=solar&sector=wind&country=PK&region=South+Asia&instrument=green_loan"
-             "&stage=financing&currency=USD&amount=10m-50m&tenor=11-15&sort=amount")
+    query = (
+        "q=solar&sector=solar&sector=wind&country=PK&region=South+Asia&instrument=green_loan"
+        "&stage=financing&currency=USD&amount=10m-50m&tenor=11-15&sort=amount"
+    )
     with app.app_context():
         filters = search.parse_filters(parse_qs(query), "needs", search.geography())
-        again = search.parse_filters(parse_qs(urlencode(filters.to_params(), doseq=True)),
-                                     "needs", search.geography())
+        again = search.parse_filters(
+            parse_qs(urlencode(filters.to_params(), doseq=True)), "needs", search.geography()
+        )
     assert again == filters
     assert filters.values("sector") == ("solar", "wind") and filters.sort == "amount"
     login_as(people["investor"])
@@ -260,18 +347,38 @@ def test_filters_round_trip_through_the_url(app, client, login_as, people, needs
     assert parse_qs(hidden.replace("&amp;", "&")) == parse_qs(query)
 
 
-@pytest.mark.parametrize("query", [
-    "page=-3", "page=abc", "page=" + "9" * 40, "page=1.5", "sort=garbage", "sector=unknown",
-    "country=ZZ", "country=pk'--", "region=Atlantis", "amount=huge", "tenor=", "instrument=%00",
-    "q=%00%01solar", "q=" + "光" * 5000, "q=%25%5C_", "q=a+b+c+d+e+f+g+h+i", "type=green_loan",
-    "sector=solar&sector=solar", "page=2&page=x", "q=%ED%A0%80",
-])
+@pytest.mark.parametrize(
+    "query",
+    [
+        "page=-3",
+        "page=abc",
+        "page=" + "9" * 40,
+        "page=1.5",
+        "sort=garbage",
+        "sector=unknown",
+        "country=ZZ",
+        "country=pk'--",
+        "region=Atlantis",
+        "amount=huge",
+        "tenor=",
+        "instrument=%00",
+        "q=%00%01solar",
+        "q=" + "光" * 5000,
+        "q=%25%5C_",
+        "q=a+b+c+d+e+f+g+h+i",
+        "type=green_loan",
+        "sector=solar&sector=solar",
+        "page=2&page=x",
+        "q=%ED%A0%80",
+    ],
+)
 def test_bad_parameters_never_fail(app, client, login_as, people, needs, query):
     login_as(people["investor"])
     assert client.get("/search/needs?" + query).status_code == 200
     broker = app.test_client()
-    post_form(broker, "/auth/login", {"email": people["broker"].email,
-                                      "password": "correct-horse-9"})
+    post_form(
+        broker, "/auth/login", {"email": people["broker"].email, "password": "correct-horse-9"}
+    )
     assert broker.get("/search/products?" + query).status_code == 200
 
 
@@ -284,11 +391,16 @@ def test_unknown_values_are_ignored(app, needs):
 
 # --- products -------------------------------------------------------------------------------
 
+
 def product(app, investor, **fields):
     """make_product, then the mandate fields it does not take."""
-    made = make_product(app, investor, name_en=fields.pop("name_en"),
-                        product_type=fields.pop("product_type", "green_loan"),
-                        status=fields.pop("status", ProductStatus.ACTIVE))
+    made = make_product(
+        app,
+        investor,
+        name_en=fields.pop("name_en"),
+        product_type=fields.pop("product_type", "green_loan"),
+        status=fields.pop("status", ProductStatus.ACTIVE),
+    )
     with app.app_context():
         record = db.session.get(FinanceProduct, made.id)
         for name, value in fields.items():
@@ -301,12 +413,26 @@ def product(app, investor, **fields):
 def products(app, people):
     investor = people["investor"]
     made = {
-        "loan": product(app, investor, name_en="Silk Road solar loan", name_zh="丝路光伏贷款",
-                        sectors=["solar"], regions=["South Asia"]),
-        "bond": product(app, investor, name_en="Kazakh wind bond", product_type="green_bond",
-                        sectors=["wind"], countries=["KZ"], currency="EUR"),
-        "any": product(app, investor, name_en="Open mandate guarantee",
-                       product_type="guarantee", sectors=[]),
+        "loan": product(
+            app,
+            investor,
+            name_en="Silk Road solar loan",
+            name_zh="丝路光伏贷款",
+            sectors=["solar"],
+            regions=["South Asia"],
+        ),
+        "bond": product(
+            app,
+            investor,
+            name_en="Kazakh wind bond",
+            product_type="green_bond",
+            sectors=["wind"],
+            countries=["KZ"],
+            currency="EUR",
+        ),
+        "any": product(
+            app, investor, name_en="Open mandate guarantee", product_type="guarantee", sectors=[]
+        ),
     }
     product(app, investor, name_en="Paused solar loan", status=ProductStatus.PAUSED)
     product(app, investor, name_en="Draft solar loan", status=ProductStatus.DRAFT)
@@ -331,12 +457,21 @@ def test_products_search_facets_and_text(app, client, login_as, people, products
 
 # --- saved searches -------------------------------------------------------------------------
 
+
 def test_save_list_and_delete_a_search(app, client, login_as, people, needs):
     login_as(people["investor"])
     page = "/search/needs?sector=solar&region=South+Asia&bogus=1&sector=nope"
-    response = post_form(client, "/search/saved", {
-        "name": "Solar, South Asia", "frequency": "daily", "target": "needs",
-        "query": "sector=solar&region=South+Asia&sector=nope"}, page=page)
+    response = post_form(
+        client,
+        "/search/saved",
+        {
+            "name": "Solar, South Asia",
+            "frequency": "daily",
+            "target": "needs",
+            "query": "sector=solar&region=South+Asia&sector=nope",
+        },
+        page=page,
+    )
     assert response.status_code == 302
     listing = client.get("/search/saved").get_data(as_text=True)
     assert "Solar, South Asia" in listing and "Daily email" in listing
@@ -362,12 +497,15 @@ def test_someone_elses_saved_search_is_not_found(app, client, login_as, people):
         assert db.session.get(SavedSearch, other.id) is not None
 
 
-@pytest.mark.parametrize(("form", "status"), [
-    ({"name": "", "frequency": "daily", "target": "needs", "query": ""}, 400),
-    ({"name": "x" * 121, "frequency": "daily", "target": "needs", "query": ""}, 400),
-    ({"name": "Odd", "frequency": "hourly", "target": "needs", "query": ""}, 400),
-    ({"name": "Odd", "frequency": "daily", "target": "deals", "query": ""}, 400),
-])
+@pytest.mark.parametrize(
+    ("form", "status"),
+    [
+        ({"name": "", "frequency": "daily", "target": "needs", "query": ""}, 400),
+        ({"name": "x" * 121, "frequency": "daily", "target": "needs", "query": ""}, 400),
+        ({"name": "Odd", "frequency": "hourly", "target": "needs", "query": ""}, 400),
+        ({"name": "Odd", "frequency": "daily", "target": "deals", "query": ""}, 400),
+    ],
+)
 def test_the_save_form_is_validated(app, client, login_as, people, form, status):
     login_as(people["investor"])
     response = post_form(client, "/search/saved", form, page="/search/needs")
@@ -377,14 +515,19 @@ def test_the_save_form_is_validated(app, client, login_as, people, form, status)
 
 def test_owners_save_product_searches_only_without_email(app, client, login_as, people):
     login_as(people["owner"])
-    response = post_form(client, "/search/saved", {"name": "Needs", "frequency": "daily",
-                                                    "target": "needs", "query": ""},
-                         page="/search/products")
+    response = post_form(
+        client,
+        "/search/saved",
+        {"name": "Needs", "frequency": "daily", "target": "needs", "query": ""},
+        page="/search/products",
+    )
     assert response.status_code == 403
-    response = post_form(client, "/search/saved", {"name": "Loans", "frequency": "daily",
-                                                   "target": "products",
-                                                   "query": "type=green_loan"},
-                         page="/search/products")
+    response = post_form(
+        client,
+        "/search/saved",
+        {"name": "Loans", "frequency": "daily", "target": "products", "query": "type=green_loan"},
+        page="/search/products",
+    )
     assert response.status_code == 302
     with app.app_context():
         saved = db.session.scalar(select(SavedSearch))

@@ -3,6 +3,7 @@
 Runs on SQLite and PostgreSQL; the concurrent-commit test needs PostgreSQL (SQLite has one
 writer at a time).
 """
+
 import random
 from collections import Counter
 from datetime import timedelta
@@ -13,14 +14,7 @@ from sqlalchemy import select, text
 from sqlalchemy.orm import Session
 
 from marketplace.extensions import db
-from marketplace.models import (
-    Document,
-    FinancingNeed,
-    NeedSearchText,
-    NeedStatus,
-    Role,
-    utcnow,
-)
+from marketplace.models import Document, FinancingNeed, NeedSearchText, NeedStatus, Role, utcnow
 from marketplace.services.demo import demo
 from marketplace.services.search import search, search_index
 from marketplace.services.search.search_bands import AMOUNT_BANDS, TENOR_BANDS
@@ -29,8 +23,7 @@ from tests.factories import make_need, make_user
 SECTORS = ("solar", "wind", "hydro", "storage")
 COUNTRIES = ("PK", "KZ", "VN", "NP", "EG")
 INSTRUMENTS = ("green_loan", "green_bond", "guarantee", "project_equity")
-STATUSES = (NeedStatus.PUBLISHED, NeedStatus.IN_NEGOTIATION, NeedStatus.DRAFT,
-            NeedStatus.WITHDRAWN)
+STATUSES = (NeedStatus.PUBLISHED, NeedStatus.IN_NEGOTIATION, NeedStatus.DRAFT, NeedStatus.WITHDRAWN)
 
 
 @pytest.fixture
@@ -41,8 +34,9 @@ def owner(app):
 def run(app, page=1, **args):
     with app.app_context():
         geo = search.geography()
-        filters = search.parse_filters({k: v if isinstance(v, list) else [v]
-                                        for k, v in args.items()}, "needs", geo)
+        filters = search.parse_filters(
+            {k: v if isinstance(v, list) else [v] for k, v in args.items()}, "needs", geo
+        )
         return search.search_needs(filters, page, geo)
 
 
@@ -52,6 +46,7 @@ def _band(value, bands) -> str:
 
 def _expected(needs: list[dict], chosen: dict[str, list[str]], region_of: dict[str, str]):
     """Total and per-facet counts worked out row by row, as the facets are specified."""
+
     def value(need, facet):
         if facet == "region":
             return {region_of[need["country_iso2"]]}
@@ -66,8 +61,9 @@ def _expected(needs: list[dict], chosen: dict[str, list[str]], region_of: dict[s
         return {need[facet]}
 
     def passes(need, skip=()):
-        return all(value(need, facet) & set(keys)
-                   for facet, keys in chosen.items() if facet not in skip)
+        return all(
+            value(need, facet) & set(keys) for facet, keys in chosen.items() if facet not in skip
+        )
 
     visible = [n for n in needs if n["status"] in search.VISIBLE_STATUSES]
     counts = {}
@@ -77,11 +73,17 @@ def _expected(needs: list[dict], chosen: dict[str, list[str]], region_of: dict[s
         geo = ("country", "region") if facet in ("country", "region") else (facet,)
         counter = Counter()
         for need in visible:
-            if facet == "region" and chosen.get("country") and (
-                    need["country_iso2"] not in chosen["country"]):
+            if (
+                facet == "region"
+                and chosen.get("country")
+                and (need["country_iso2"] not in chosen["country"])
+            ):
                 continue
-            if facet == "country" and chosen.get("region") and (
-                    region_of[need["country_iso2"]] not in chosen["region"]):
+            if (
+                facet == "country"
+                and chosen.get("region")
+                and (region_of[need["country_iso2"]] not in chosen["region"])
+            ):
                 continue
             if passes(need, skip=geo):
                 for key in value(need, facet):
@@ -97,26 +99,31 @@ def test_facets_totals_and_order_agree_with_counting_row_by_row(app, owner):
     needs = []
     for i in range(60):
         fields = {
-            "sector": rng.choice(SECTORS), "country_iso2": rng.choice(COUNTRIES),
+            "sector": rng.choice(SECTORS),
+            "country_iso2": rng.choice(COUNTRIES),
             "stage": rng.choice(("concept", "financing", "construction")),
             "currency": rng.choice(("USD", "CNY", "EUR")),
-            "amount_usd": Decimal(rng.choice((3, 12, 60, 300, 1500))) * 1_000_000
-            + Decimal(i),
+            "amount_usd": Decimal(rng.choice((3, 12, 60, 300, 1500))) * 1_000_000 + Decimal(i),
             "tenor_years": rng.choice((3, 7, 12, 20)),
             "instruments": rng.sample(INSTRUMENTS, rng.randint(0, 2)),
             "status": rng.choice(STATUSES),
         }
         # Few distinct publication times, so "newest" must break ties by id.
-        fields["published_at"] = (now - timedelta(hours=i % 4)
-                                  if fields["status"] in search.VISIBLE_STATUSES else None)
+        fields["published_at"] = (
+            now - timedelta(hours=i % 4) if fields["status"] in search.VISIBLE_STATUSES else None
+        )
         fields["id"] = make_need(app, owner, title_en=f"Need {i}", **fields).id
         needs.append(fields)
     with app.app_context():
         region_of = search.geography().region_of
-    combos = [{}, {"sector": ["solar"]}, {"sector": ["solar", "wind"], "country": ["PK"]},
-              {"region": [region_of["PK"]], "instrument": ["green_loan"]},
-              {"amount": ["lt10m", "gt1b"], "tenor": ["6-10"], "stage": ["financing"]},
-              {"country": ["KZ", "EG"], "region": [region_of["KZ"]], "currency": ["CNY"]}]
+    combos = [
+        {},
+        {"sector": ["solar"]},
+        {"sector": ["solar", "wind"], "country": ["PK"]},
+        {"region": [region_of["PK"]], "instrument": ["green_loan"]},
+        {"amount": ["lt10m", "gt1b"], "tenor": ["6-10"], "stage": ["financing"]},
+        {"country": ["KZ", "EG"], "region": [region_of["KZ"]], "currency": ["CNY"]},
+    ]
     for chosen in combos:
         total, counts, matching = _expected(needs, chosen, region_of)
         result = run(app, **chosen)
@@ -129,12 +136,14 @@ def test_facets_totals_and_order_agree_with_counting_row_by_row(app, owner):
         cheapest = sorted(matching, key=lambda n: (n["amount_usd"], -n["id"]))
         start = 20 if len(matching) > 20 else 0  # a page past the end shows the last one
         assert [n.id for n in run(app, page=2, sort="amount_asc", **chosen).items] == [
-            n["id"] for n in cheapest[start:start + 20]]
+            n["id"] for n in cheapest[start : start + 20]
+        ]
 
 
 def test_search_follows_each_committed_write_at_once(app, owner):
-    wind = make_need(app, owner, title_en="Coastal wind farm", sector="wind",
-                     status=NeedStatus.PUBLISHED)
+    wind = make_need(
+        app, owner, title_en="Coastal wind farm", sector="wind", status=NeedStatus.PUBLISHED
+    )
     assert run(app).total == 1  # the index is loaded here
     solar = make_need(app, owner, title_en="Desert solar park", status=NeedStatus.PUBLISHED)
     result = run(app)
@@ -170,8 +179,9 @@ def test_bulk_inserted_demo_needs_are_counted_and_found_by_their_words(app):
         demo.seed(needs=25, products=0)
         rows = db.session.scalars(select(FinancingNeed)).all()
         visible = [n for n in rows if n.status in search.VISIBLE_STATUSES]
-        texts = dict(db.session.execute(select(NeedSearchText.need_id,
-                                                NeedSearchText.search_text)).all())
+        texts = dict(
+            db.session.execute(select(NeedSearchText.need_id, NeedSearchText.search_text)).all()
+        )
         word = visible[0].title_en.split()[-1]
     assert set(texts) == {n.id for n in rows} and all(n.revision > 0 for n in rows)
     assert run(app).total == len(visible)
@@ -211,7 +221,9 @@ def test_a_commit_that_finishes_later_is_not_missed(app, owner):
             db.session.rollback()
             first.commit()
             assert {n.id for n in search.search_needs(search.Filters()).items} == {
-                early.id, late.id}
+                early.id,
+                late.id,
+            }
         finally:
             first.close()
             second.close()
@@ -231,9 +243,16 @@ def test_a_change_to_a_needs_documents_alone_does_not_wait_for_its_row(app, owne
             editor.flush()  # holds the need's row until it commits
             uploader.execute(text("SET LOCAL lock_timeout = '3s'"))
             uploaded = uploader.get(FinancingNeed, need.id)
-            uploaded.documents.append(Document(
-                uploaded_by_id=owner.id, original_name="model.xlsx", stored_name="doc-1.xlsx",
-                content_type="application/vnd.ms-excel", size_bytes=10, sha256="0" * 64))
+            uploaded.documents.append(
+                Document(
+                    uploaded_by_id=owner.id,
+                    original_name="model.xlsx",
+                    stored_name="doc-1.xlsx",
+                    content_type="application/vnd.ms-excel",
+                    size_bytes=10,
+                    sha256="0" * 64,
+                )
+            )
             uploader.commit()  # before the fix: LockNotAvailable after 3 s
             editor.commit()
         finally:
@@ -245,22 +264,43 @@ def test_a_change_to_a_needs_documents_alone_does_not_wait_for_its_row(app, owne
 
 def _unsaved_need(owner, title: str) -> FinancingNeed:
     return FinancingNeed(
-        organisation_id=owner.organisation_id, created_by_id=owner.id, title_en=title,
-        country_iso2="PK", sector="solar", technology="solar_pv", amount=Decimal(40_000_000),
-        currency="USD", amount_usd=Decimal(40_000_000), tenor_years=12, stage="financing",
-        status=NeedStatus.PUBLISHED, published_at=utcnow())
+        organisation_id=owner.organisation_id,
+        created_by_id=owner.id,
+        title_en=title,
+        country_iso2="PK",
+        sector="solar",
+        technology="solar_pv",
+        amount=Decimal(40_000_000),
+        currency="USD",
+        amount_usd=Decimal(40_000_000),
+        tenor_years=12,
+        stage="financing",
+        status=NeedStatus.PUBLISHED,
+        published_at=utcnow(),
+    )
 
 
 def test_two_character_chinese_words_find_exactly_the_needs_that_contain_them(app, owner):
     """On PostgreSQL these go through the index of Han character pairs; the answers must equal
     a plain substring test (and SQLite's LIKE)."""
-    texts = {"steppe": ("草原风电场，配套储能", "Steppe wind farm"),
-             "delta": ("三角洲光伏电站", "Delta solar, 风电 later"),
-             "port": ("港口岸电改造", "Shore power 岸电")}
-    ids = {key: make_need(app, owner, title_zh=zh, title_en=en, status=NeedStatus.PUBLISHED).id
-           for key, (zh, en) in texts.items()}
-    for word, expected in {"风电": {"steppe", "delta"}, "电场": {"steppe"}, "场配": set(),
-                           "岸电": {"port"}, "光伏": {"delta"}, "储能": {"steppe"},
-                           "伏电": {"delta"}, "电站": {"delta"}}.items():
+    texts = {
+        "steppe": ("草原风电场，配套储能", "Steppe wind farm"),
+        "delta": ("三角洲光伏电站", "Delta solar, 风电 later"),
+        "port": ("港口岸电改造", "Shore power 岸电"),
+    }
+    ids = {
+        key: make_need(app, owner, title_zh=zh, title_en=en, status=NeedStatus.PUBLISHED).id
+        for key, (zh, en) in texts.items()
+    }
+    for word, expected in {
+        "风电": {"steppe", "delta"},
+        "电场": {"steppe"},
+        "场配": set(),
+        "岸电": {"port"},
+        "光伏": {"delta"},
+        "储能": {"steppe"},
+        "伏电": {"delta"},
+        "电站": {"delta"},
+    }.items():
         assert {n.id for n in run(app, q=word).items} == {ids[k] for k in expected}, word
     assert {n.id for n in run(app, q="风电 solar").items} == {ids["delta"]}

@@ -1,4 +1,5 @@
 """Admin forms."""
+
 from decimal import Decimal
 
 from flask_babel import lazy_gettext as _l
@@ -36,8 +37,11 @@ class EditUserForm(FlaskForm):
 
 class FxRateForm(FlaskForm):
     currency = SelectField(_l("Currency"))
-    usd_per_unit = DecimalField(_l("US dollars per one unit"), places=8, validators=[
-        DataRequired(), NumberRange(min=Decimal("0.00000001"), max=Decimal("100000"))])
+    usd_per_unit = DecimalField(
+        _l("US dollars per one unit"),
+        places=8,
+        validators=[DataRequired(), NumberRange(min=Decimal("0.00000001"), max=Decimal("100000"))],
+    )
     as_of = DateField(_l("Rate date"), validators=[DataRequired()])
     source = StringField(_l("Source of the rate"), validators=[DataRequired(), Length(max=300)])
     submit = SubmitField(_l("Add rate"))

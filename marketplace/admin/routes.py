@@ -1,4 +1,5 @@
 """Admin pages: users (create, change role, deactivate) and exchange rates."""
+
 from flask import abort, flash, redirect, render_template, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
@@ -28,14 +29,20 @@ def home():
 def create_user():
     """Add a broker, admin or any other account to an existing organisation."""
     form = CreateUserForm()
-    form.organisation_id.choices = [(o.id, o.name) for o in db.session.scalars(
-        select(Organisation).order_by(Organisation.name))]
+    form.organisation_id.choices = [
+        (o.id, o.name) for o in db.session.scalars(select(Organisation).order_by(Organisation.name))
+    ]
     if form.validate_on_submit():
         organisation = db.session.get(Organisation, form.organisation_id.data) or abort(400)
         try:
-            user = accounts.create_staff_user(form.email.data, form.password.data,
-                                              form.display_name.data, Role(form.role.data),
-                                              organisation, actor=current_user)
+            user = accounts.create_staff_user(
+                form.email.data,
+                form.password.data,
+                form.display_name.data,
+                Role(form.role.data),
+                organisation,
+                actor=current_user,
+            )
         except ServiceError as error:
             form.email.errors.append(error.message)
         else:
@@ -72,13 +79,19 @@ def fx_rates():
     form.currency.choices = [c for c in currency_choices() if c[0] != "USD"]
     if form.validate_on_submit():
         try:
-            fx.add_rate(form.currency.data, form.usd_per_unit.data, form.as_of.data,
-                        form.source.data.strip(), current_user)
+            fx.add_rate(
+                form.currency.data,
+                form.usd_per_unit.data,
+                form.as_of.data,
+                form.source.data.strip(),
+                current_user,
+            )
         except ServiceError as error:
             flash(str(error.message), "danger")
         else:
             flash(_("Rate added. New and edited listings use it from now on."), "success")
             return redirect(url_for("admin.fx_rates"))
-    rates = db.session.scalars(select(FxRate).order_by(FxRate.as_of.desc(), FxRate.id.desc())
-                               .limit(100)).all()
+    rates = db.session.scalars(
+        select(FxRate).order_by(FxRate.as_of.desc(), FxRate.id.desc()).limit(100)
+    ).all()
     return render_template("admin/fx.html", form=form, rates=rates)

@@ -1,4 +1,5 @@
 """Sign-up, sign-in, password reset, profile and language."""
+
 from flask import Blueprint
 
 bp = Blueprint("auth", __name__)

@@ -1,4 +1,5 @@
 """Account forms; every one carries a CSRF token."""
+
 from babel import Locale
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
@@ -14,8 +15,13 @@ def territory_choices() -> list[tuple[str, str]]:
     """ISO 3166 countries and territories, named in the reader's language."""
     names = Locale.parse(current_locale()).territories
     return sorted(
-        ((code, name) for code, name in names.items() if len(code) == 2 and code.isalpha()
-         and code not in {"EU", "EZ", "UN", "QO", "XA", "XB", "XK", "ZZ"}),
+        (
+            (code, name)
+            for code, name in names.items()
+            if len(code) == 2
+            and code.isalpha()
+            and code not in {"EU", "EZ", "UN", "QO", "XA", "XB", "XK", "ZZ"}
+        ),
         key=lambda pair: pair[1],
     )
 
@@ -33,16 +39,25 @@ class LoginForm(FlaskForm):
 
 
 class RegisterForm(FlaskForm):
-    role = SelectField(_l("I am"), choices=[("owner", _l("A project owner looking for finance")),
-                                            ("investor", _l("An investor offering finance"))])
+    role = SelectField(
+        _l("I am"),
+        choices=[
+            ("owner", _l("A project owner looking for finance")),
+            ("investor", _l("An investor offering finance")),
+        ],
+    )
     display_name = StringField(_l("Your name"), validators=[DataRequired(), Length(max=120)])
     email = EmailField(_l("Email"), validators=[DataRequired(), Email(), Length(max=254)])
-    password = PasswordField(_l("Password"), validators=[DataRequired(), StrongPassword(),
-                                                         Length(max=200)])
-    confirm = PasswordField(_l("Repeat the password"), validators=[
-        DataRequired(), EqualTo("password", message=_l("The passwords do not match."))])
-    organisation_name = StringField(_l("Organisation"),
-                                    validators=[DataRequired(), Length(max=200)])
+    password = PasswordField(
+        _l("Password"), validators=[DataRequired(), StrongPassword(), Length(max=200)]
+    )
+    confirm = PasswordField(
+        _l("Repeat the password"),
+        validators=[DataRequired(), EqualTo("password", message=_l("The passwords do not match."))],
+    )
+    organisation_name = StringField(
+        _l("Organisation"), validators=[DataRequired(), Length(max=200)]
+    )
     hub = SelectField(_l("Hub"), choices=list(HUBS.items()))
     country = SelectField(_l("Country of the organisation"))
     locale = SelectField(_l("Language"))
@@ -60,10 +75,13 @@ class ForgotPasswordForm(FlaskForm):
 
 
 class ResetPasswordForm(FlaskForm):
-    password = PasswordField(_l("New password"), validators=[DataRequired(), StrongPassword(),
-                                                             Length(max=200)])
-    confirm = PasswordField(_l("Repeat the password"), validators=[
-        DataRequired(), EqualTo("password", message=_l("The passwords do not match."))])
+    password = PasswordField(
+        _l("New password"), validators=[DataRequired(), StrongPassword(), Length(max=200)]
+    )
+    confirm = PasswordField(
+        _l("Repeat the password"),
+        validators=[DataRequired(), EqualTo("password", message=_l("The passwords do not match."))],
+    )
     submit = SubmitField(_l("Set new password"))
 
 
@@ -79,10 +97,13 @@ class ProfileForm(FlaskForm):
 
 class ChangePasswordForm(FlaskForm):
     current_password = PasswordField(_l("Current password"), validators=[DataRequired()])
-    password = PasswordField(_l("New password"), validators=[DataRequired(), StrongPassword(),
-                                                             Length(max=200)])
-    confirm = PasswordField(_l("Repeat the password"), validators=[
-        DataRequired(), EqualTo("password", message=_l("The passwords do not match."))])
+    password = PasswordField(
+        _l("New password"), validators=[DataRequired(), StrongPassword(), Length(max=200)]
+    )
+    confirm = PasswordField(
+        _l("Repeat the password"),
+        validators=[DataRequired(), EqualTo("password", message=_l("The passwords do not match."))],
+    )
     submit = SubmitField(_l("Change password"))
 
 

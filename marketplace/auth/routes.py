@@ -1,4 +1,5 @@
 """Account views: thin wrappers around services.accounts."""
+
 from flask import abort, current_app, flash, redirect, render_template, request, session, url_for
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
@@ -25,8 +26,14 @@ from marketplace.services.accounts import accounts, organisations
 
 def home_url_for(user) -> str:
     """Each role's own home page."""
-    return url_for({Role.OWNER: "owners.home", Role.INVESTOR: "investors.home",
-                    Role.BROKER: "brokers.home", Role.ADMIN: "admin.home"}[user.role])
+    return url_for(
+        {
+            Role.OWNER: "owners.home",
+            Role.INVESTOR: "investors.home",
+            Role.BROKER: "brokers.home",
+            Role.ADMIN: "admin.home",
+        }[user.role]
+    )
 
 
 def _login_account_key() -> str:
@@ -72,10 +79,15 @@ def register():
     form = RegisterForm(locale=session.get("locale", "en"))
     if form.validate_on_submit():
         data = accounts.Registration(
-            email=form.email.data, password=form.password.data,
-            display_name=form.display_name.data, role=Role(form.role.data),
-            organisation_name=form.organisation_name.data, hub=Hub(form.hub.data),
-            country_iso2=form.country.data, locale=form.locale.data)
+            email=form.email.data,
+            password=form.password.data,
+            display_name=form.display_name.data,
+            role=Role(form.role.data),
+            organisation_name=form.organisation_name.data,
+            hub=Hub(form.hub.data),
+            country_iso2=form.country.data,
+            locale=form.locale.data,
+        )
         try:
             user = accounts.register(data)
         except ServiceError as error:
@@ -97,8 +109,14 @@ def forgot_password():
         user = accounts.find_by_email(form.email.data)
         if user and user.active:
             link = url_for("auth.reset_password", token=accounts.reset_token(user), _external=True)
-            send_template(user.email, user.locale, _l("Reset your password"), "reset_password",
-                          user=user, link=link)
+            send_template(
+                user.email,
+                user.locale,
+                _l("Reset your password"),
+                "reset_password",
+                user=user,
+                link=link,
+            )
         flash(_("If an account exists for that email, a reset link is on its way."), "info")
         return redirect(url_for("auth.login"))
     return render_template("auth/forgot.html", form=form)
@@ -130,8 +148,12 @@ def profile():
         session["locale"] = form.locale.data
         flash(_("Profile saved."), "success")
         return redirect(url_for("auth.profile"))
-    return render_template("auth/profile.html", form=form, password_form=password_form,
-                           verification_form=VerificationRequestForm())
+    return render_template(
+        "auth/profile.html",
+        form=form,
+        password_form=password_form,
+        verification_form=VerificationRequestForm(),
+    )
 
 
 @bp.route("/password", methods=["POST"])
@@ -142,16 +164,21 @@ def change_password():
     password_form = ChangePasswordForm(prefix="password")
     if password_form.validate_on_submit():
         try:
-            accounts.change_password(current_user, password_form.current_password.data,
-                                     password_form.password.data)
+            accounts.change_password(
+                current_user, password_form.current_password.data, password_form.password.data
+            )
         except ServiceError as error:
             password_form.current_password.errors.append(error.message)
         else:
             login_user(current_user._get_current_object())
             flash(_("Password changed. Other sessions have been signed out."), "success")
             return redirect(url_for("auth.profile"))
-    return render_template("auth/profile.html", form=form, password_form=password_form,
-                           verification_form=VerificationRequestForm()), 400
+    return render_template(
+        "auth/profile.html",
+        form=form,
+        password_form=password_form,
+        verification_form=VerificationRequestForm(),
+    ), 400
 
 
 @bp.route("/language", methods=["POST"])

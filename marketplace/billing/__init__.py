@@ -1,4 +1,5 @@
 """Payment pages: history and receipts, listing fees, memberships, and staff oversight."""
+
 from flask import Blueprint
 
 bp = Blueprint("billing", __name__)

@@ -1,4 +1,5 @@
 """Payment forms: choosing how to pay, waivers, success fees, refunds and the fee schedule."""
+
 from decimal import Decimal
 
 from flask_babel import lazy_gettext as _l
@@ -18,38 +19,51 @@ class ListingFeeForm(FlaskForm):
 
 
 class MembershipForm(FlaskForm):
-    interval = RadioField(_l("Billing period"), default="year",
-                          choices=[("month", _l("Monthly")), ("year", _l("Yearly"))])
+    interval = RadioField(
+        _l("Billing period"),
+        default="year",
+        choices=[("month", _l("Monthly")), ("year", _l("Yearly"))],
+    )
     currency = SelectField(_l("Pay in"))
     submit = SubmitField(_l("Continue to Stripe"))
 
 
 class WaiveForm(FlaskForm):
-    reason = TextAreaField(_l("Reason for the waiver"),
-                           validators=[DataRequired(), Length(max=2000)])
+    reason = TextAreaField(
+        _l("Reason for the waiver"), validators=[DataRequired(), Length(max=2000)]
+    )
     submit = SubmitField(_l("Waive the listing fee"))
 
 
 class SuccessFeeForm(FlaskForm):
-    percent = DecimalField(_l("Success fee (percentage of the amount financed)"), places=2,
-                           validators=[
-        InputRequired(), NumberRange(min=Decimal("0.01"), max=Decimal("20"))])
+    percent = DecimalField(
+        _l("Success fee (percentage of the amount financed)"),
+        places=2,
+        validators=[InputRequired(), NumberRange(min=Decimal("0.01"), max=Decimal("20"))],
+    )
     submit = SubmitField(_l("Raise the invoice through Stripe"))
 
 
 class RefundForm(FlaskForm):
-    amount = DecimalField(_l("Amount to refund (leave empty to refund everything left)"),
-                          places=2, validators=[Optional(), NumberRange(min=Decimal("0.01"))])
-    reason = TextAreaField(_l("Reason for the refund"),
-                           validators=[DataRequired(), Length(max=2000)])
+    amount = DecimalField(
+        _l("Amount to refund (leave empty to refund everything left)"),
+        places=2,
+        validators=[Optional(), NumberRange(min=Decimal("0.01"))],
+    )
+    reason = TextAreaField(
+        _l("Reason for the refund"), validators=[DataRequired(), Length(max=2000)]
+    )
     submit = SubmitField(_l("Refund through Stripe"))
 
 
 class FeeForm(FlaskForm):
     kind = SelectField(_l("Fee"), choices=choices(labels.FEE_KINDS))
     currency = SelectField(_l("Currency"))
-    amount = DecimalField(_l("Amount"), places=2, validators=[
-        InputRequired(), NumberRange(min=Decimal("0.01"), max=MAX_FEE)])
+    amount = DecimalField(
+        _l("Amount"),
+        places=2,
+        validators=[InputRequired(), NumberRange(min=Decimal("0.01"), max=MAX_FEE)],
+    )
     submit = SubmitField(_l("Save fee"))
 
     def __init__(self, *args, **kwargs):
@@ -63,9 +77,16 @@ class PaymentFilterForm(FlaskForm):
     class Meta:
         csrf = False
 
-    purpose = SelectField(_l("Purpose"), validators=[Optional()],
-                          choices=[("", _l("Any purpose")), *choices(labels.PAYMENT_PURPOSES)])
-    status = SelectField(_l("Status"), validators=[Optional()],
-                         choices=[("", _l("Any status")), *choices(labels.PAYMENT_STATUSES)])
-    organisation = StringField(_l("Organisation name contains"),
-                               validators=[Optional(), Length(max=200)])
+    purpose = SelectField(
+        _l("Purpose"),
+        validators=[Optional()],
+        choices=[("", _l("Any purpose")), *choices(labels.PAYMENT_PURPOSES)],
+    )
+    status = SelectField(
+        _l("Status"),
+        validators=[Optional()],
+        choices=[("", _l("Any status")), *choices(labels.PAYMENT_STATUSES)],
+    )
+    organisation = StringField(
+        _l("Organisation name contains"), validators=[Optional(), Length(max=200)]
+    )

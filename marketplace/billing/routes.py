@@ -1,4 +1,5 @@
 """Pages for payers: history and receipts, the listing fee, and the investor membership."""
+
 from flask import abort, flash, make_response, redirect, render_template, url_for
 from flask_login import current_user, login_required
 
@@ -26,11 +27,14 @@ def _to_stripe(url: str):
 @login_required
 def history():
     """The payments of the user's organisation, with receipts, and listing fees still to pay."""
-    return render_template("billing/history.html",
-                           payments=queries.payments_of(current_user.organisation_id),
-                           awaiting=queries.needs_awaiting_fee(current_user.organisation_id)
-                           if current_user.role == Role.OWNER else [],
-                           configured=payments.payments_configured())
+    return render_template(
+        "billing/history.html",
+        payments=queries.payments_of(current_user.organisation_id),
+        awaiting=queries.needs_awaiting_fee(current_user.organisation_id)
+        if current_user.role == Role.OWNER
+        else [],
+        configured=payments.payments_configured(),
+    )
 
 
 @bp.route("/payments/<int:payment_id>/receipt")
@@ -53,13 +57,19 @@ def pay_listing_fee(need_id):
     form.currency.choices = [(code, code) for code in amounts]
     if form.validate_on_submit():
         try:
-            return _to_stripe(payments.start_listing_fee_checkout(need, current_user,
-                                                                  form.currency.data))
+            return _to_stripe(
+                payments.start_listing_fee_checkout(need, current_user, form.currency.data)
+            )
         except ServiceError as error:
             flash(str(error.message), "danger")
-    return render_template("billing/listing_fee.html", need=need, form=form, amounts=amounts,
-                           configured=payments.payments_configured(),
-                           history=queries.payments_of_need(need.id))
+    return render_template(
+        "billing/listing_fee.html",
+        need=need,
+        form=form,
+        amounts=amounts,
+        configured=payments.payments_configured(),
+        history=queries.payments_of_need(need.id),
+    )
 
 
 @bp.route("/checkout/success")
@@ -86,13 +96,21 @@ def membership():
     form.currency.choices = [(code, code) for code in sorted(currencies)]
     if form.validate_on_submit():
         try:
-            return _to_stripe(payments.start_membership_checkout(
-                current_user, form.interval.data, form.currency.data))
+            return _to_stripe(
+                payments.start_membership_checkout(
+                    current_user, form.interval.data, form.currency.data
+                )
+            )
         except ServiceError as error:
             flash(str(error.message), "danger")
-    return render_template("billing/membership.html", form=form, schedule=schedule,
-                           organisation=db.session.get(Organisation, current_user.organisation_id),
-                           configured=payments.payments_configured(), portal_form=ConfirmForm())
+    return render_template(
+        "billing/membership.html",
+        form=form,
+        schedule=schedule,
+        organisation=db.session.get(Organisation, current_user.organisation_id),
+        configured=payments.payments_configured(),
+        portal_form=ConfirmForm(),
+    )
 
 
 @bp.route("/membership/portal", methods=["POST"])

@@ -1,4 +1,5 @@
 """Pages for brokers and admins: waivers, success-fee invoices, payments, refunds and fees."""
+
 from flask import flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
@@ -15,7 +16,7 @@ from marketplace.i18n import money
 from marketplace.models import FeeKind, FinancingNeed, Match, Payment, Role
 from marketplace.security import get_or_404, role_required
 from marketplace.services import ServiceError
-from marketplace.services.payments import payments, queries
+from marketplace.services.payments import payments, queries, refunds, success_fees
 from marketplace.services.payments.fees import fee_schedule, set_fee
 
 
@@ -23,8 +24,11 @@ from marketplace.services.payments.fees import fee_schedule, set_fee
 @role_required(Role.BROKER, Role.ADMIN)
 def listing_fees():
     """Submitted needs whose listing fee is still unpaid, to chase or waive."""
-    return render_template("billing/listing_fees.html", needs=queries.needs_awaiting_fee(),
-                           configured=payments.payments_configured())
+    return render_template(
+        "billing/listing_fees.html",
+        needs=queries.needs_awaiting_fee(),
+        configured=payments.payments_configured(),
+    )
 
 
 @bp.route("/needs/<int:need_id>/waive", methods=["GET", "POST"])
@@ -41,8 +45,9 @@ def waive_listing_fee(need_id):
         else:
             flash(_("Listing fee waived. The need can now be published."), "success")
             return redirect(url_for("billing.listing_fees"))
-    return render_template("billing/waive.html", need=need, form=form,
-                           history=queries.payments_of_need(need.id))
+    return render_template(
+        "billing/waive.html", need=need, form=form, history=queries.payments_of_need(need.id)
+    )
 
 
 @bp.route("/deals/<int:match_id>/success-fee", methods=["GET", "POST"])
@@ -53,17 +58,25 @@ def success_fee(match_id):
     form = SuccessFeeForm(percent=match.success_fee_percent)
     if form.validate_on_submit():
         try:
-            payment = payments.raise_success_fee_invoice(match, form.percent.data, current_user)
+            payment = success_fees.raise_success_fee_invoice(match, form.percent.data, current_user)
         except ServiceError as error:
             flash(str(error.message), "danger")
         else:
-            flash(_("Invoice for %(amount)s sent through Stripe.",
-                    amount=money(payment.amount, payment.currency)), "success")
+            flash(
+                _(
+                    "Invoice for %(amount)s sent through Stripe.",
+                    amount=money(payment.amount, payment.currency),
+                ),
+                "success",
+            )
             return redirect(url_for("billing.success_fee", match_id=match.id))
-    return render_template("billing/success_fee.html", match=match, form=form,
-                           configured=payments.payments_configured(),
-                           invoices=[p for p in queries.payments_of_need(match.need_id)
-                                     if p.match_id == match.id])
+    return render_template(
+        "billing/success_fee.html",
+        match=match,
+        form=form,
+        configured=payments.payments_configured(),
+        invoices=[p for p in queries.payments_of_need(match.need_id) if p.match_id == match.id],
+    )
 
 
 @bp.route("/admin/payments")
@@ -83,14 +96,18 @@ def admin_payment(payment_id):
     form = RefundForm()
     if form.validate_on_submit():
         try:
-            payments.refund(payment, form.amount.data, form.reason.data, current_user)
+            refunds.refund(payment, form.amount.data, form.reason.data, current_user)
         except ServiceError as error:
             flash(str(error.message), "danger")
         else:
             flash(_("Refund sent to Stripe. It shows here once Stripe confirms it."), "success")
             return redirect(url_for("billing.admin_payment", payment_id=payment.id))
-    return render_template("billing/admin_payment.html", payment=payment, form=form,
-                           configured=payments.payments_configured())
+    return render_template(
+        "billing/admin_payment.html",
+        payment=payment,
+        form=form,
+        configured=payments.payments_configured(),
+    )
 
 
 @bp.route("/admin/fees", methods=["GET", "POST"])
@@ -100,8 +117,7 @@ def fees():
     form = FeeForm()
     if form.validate_on_submit():
         try:
-            set_fee(FeeKind(form.kind.data), form.currency.data, form.amount.data,
-                             current_user)
+            set_fee(FeeKind(form.kind.data), form.currency.data, form.amount.data, current_user)
         except ServiceError as error:
             flash(str(error.message), "danger")
         else:

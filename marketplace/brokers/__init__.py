@@ -1,4 +1,5 @@
 """The broker's workspace."""
+
 from flask import Blueprint
 
 bp = Blueprint("brokers", __name__)

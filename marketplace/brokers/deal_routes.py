@@ -1,4 +1,5 @@
 """Broker pages for matches: the review queue, decisions (one or in bulk) and the deal pipeline."""
+
 from flask import abort, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
@@ -11,7 +12,7 @@ from marketplace.security import get_or_404, role_required
 from marketplace.services import ServiceError
 from marketplace.services.deals import deals, review
 from marketplace.services.matching import queue
-from marketplace.services.payments import payments
+from marketplace.services.payments import payments, success_fees
 
 STAFF = (Role.BROKER, Role.ADMIN)
 
@@ -19,12 +20,15 @@ STAFF = (Role.BROKER, Role.ADMIN)
 def _filters() -> queue.QueueFilters:
     args = request.args
     return queue.QueueFilters(
-        sector=args.get("sector") or None, country=(args.get("country") or "").upper() or None,
-        hub=args.get("hub") or None, source=args.get("source") or None,
+        sector=args.get("sector") or None,
+        country=(args.get("country") or "").upper() or None,
+        hub=args.get("hub") or None,
+        source=args.get("source") or None,
         min_score=args.get("min_score", type=float),
         older_than_days=args.get("older_than_days", type=int),
         order=args.get("order") if args.get("order") in queue.ORDERS else "score",
-        page=max(args.get("page", 1, type=int), 1))
+        page=max(args.get("page", 1, type=int), 1),
+    )
 
 
 @bp.route("/queue")
@@ -33,8 +37,14 @@ def review_queue():
     """Suggested matches and expressions of interest waiting for a decision."""
     filters = _filters()
     matches, total = queue.review_queue(filters)
-    return render_template("brokers/queue.html", matches=matches, total=total, filters=filters,
-                           page_size=queue.PAGE_SIZE, bulk_form=BulkDecisionForm())
+    return render_template(
+        "brokers/queue.html",
+        matches=matches,
+        total=total,
+        filters=filters,
+        page_size=queue.PAGE_SIZE,
+        bulk_form=BulkDecisionForm(),
+    )
 
 
 @bp.route("/matches/<int:match_id>/decide", methods=["POST"])
@@ -58,8 +68,9 @@ def _apply(match_id: int, form: DecisionForm, version: int | None) -> None:
     if form.decision.data == "accept":
         review.accept(match_id, current_user, form.note.data or "", version)
     else:
-        review.reject(match_id, current_user, RejectReason(form.reason.data),
-                      form.note.data or "", version)
+        review.reject(
+            match_id, current_user, RejectReason(form.reason.data), form.note.data or "", version
+        )
 
 
 @bp.route("/queue/bulk", methods=["POST"])
@@ -93,8 +104,12 @@ def pipeline():
     stage = request.args.get("stage", MatchStatus.INTRODUCED.value)
     if stage not in {s.value for s in deals.PIPELINE}:
         abort(400, description=_("Unknown deal stage."))
-    return render_template("brokers/pipeline.html", board=deals.pipeline_board(), stage=stage,
-                           deals=deals.deals_in(MatchStatus(stage)))
+    return render_template(
+        "brokers/pipeline.html",
+        board=deals.pipeline_board(),
+        stage=stage,
+        deals=deals.deals_in(MatchStatus(stage)),
+    )
 
 
 @bp.route("/matches/<int:match_id>/advance", methods=["POST"])
@@ -104,8 +119,10 @@ def advance(match_id):
     form = AdvanceForm()
     if not form.validate_on_submit():
         abort(400)
-    _run(lambda: deals.advance(match_id, current_user, int(form.version.data)),
-         _("Deal moved to its next stage."))
+    _run(
+        lambda: deals.advance(match_id, current_user, int(form.version.data)),
+        _("Deal moved to its next stage."),
+    )
     return redirect(url_for("deals.match_detail", match_id=match_id))
 
 
@@ -116,10 +133,22 @@ def close_won(match_id):
     form = CloseWonForm()
     if not form.validate_on_submit():
         _flash_errors(form)
-    elif _run(lambda: deals.close_won(
-            match_id, current_user, form.amount.data, form.currency.data, form.instrument.data,
-            form.closed_on.data, form.success_fee_percent.data, int(form.version.data)),
-            _("Deal closed as won.")) and form.success_fee_percent.data:
+    elif (
+        _run(
+            lambda: deals.close_won(
+                match_id,
+                current_user,
+                form.amount.data,
+                form.currency.data,
+                form.instrument.data,
+                form.closed_on.data,
+                form.success_fee_percent.data,
+                int(form.version.data),
+            ),
+            _("Deal closed as won."),
+        )
+        and form.success_fee_percent.data
+    ):
         _invoice_success_fee(match_id, form.success_fee_percent.data)
     return redirect(url_for("deals.match_detail", match_id=match_id))
 
@@ -129,9 +158,12 @@ def _invoice_success_fee(match_id: int, percent) -> None:
     if not payments.payments_configured():
         flash(_("Payments are not configured, so no success-fee invoice was raised."), "info")
         return
-    _run(lambda: payments.raise_success_fee_invoice(get_or_404(Match, match_id), percent,
-                                                    current_user),
-         _("Success-fee invoice raised."))
+    _run(
+        lambda: success_fees.raise_success_fee_invoice(
+            get_or_404(Match, match_id), percent, current_user
+        ),
+        _("Success-fee invoice raised."),
+    )
 
 
 @bp.route("/matches/<int:match_id>/close-lost", methods=["POST"])
@@ -140,8 +172,12 @@ def close_lost(match_id):
     """Close a deal as lost, with the reason."""
     form = CloseLostForm()
     if form.validate_on_submit():
-        _run(lambda: deals.close_lost(match_id, current_user, form.reason.data,
-                                      int(form.version.data)), _("Deal closed as lost."))
+        _run(
+            lambda: deals.close_lost(
+                match_id, current_user, form.reason.data, int(form.version.data)
+            ),
+            _("Deal closed as lost."),
+        )
     else:
         _flash_errors(form)
     return redirect(url_for("deals.match_detail", match_id=match_id))

@@ -1,4 +1,5 @@
 """Forms of the broker pages alone (decision forms shared with deal pages: marketplace.forms)."""
+
 from flask_babel import lazy_gettext as _l
 from wtforms import HiddenField, SelectMultipleField
 

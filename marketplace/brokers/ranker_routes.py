@@ -1,4 +1,5 @@
 """The ranker page: the active version, its metrics, retraining, and activating or rolling back."""
+
 from flask import abort, flash, redirect, render_template, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
@@ -16,9 +17,13 @@ from marketplace.services.matching.ranker import active_version
 @role_required(Role.BROKER, Role.ADMIN)
 def ranker():
     """Which model serves, how it scored against the baselines, and every version trained."""
-    return render_template("brokers/ranker.html", active=active_version(),
-                           versions=ranker_versions.versions(),
-                           decisions=len(ranker_versions.decisions()), form=ConfirmForm())
+    return render_template(
+        "brokers/ranker.html",
+        active=active_version(),
+        versions=ranker_versions.versions(),
+        decisions=len(ranker_versions.decisions()),
+        form=ConfirmForm(),
+    )
 
 
 @bp.route("/ranker/train", methods=["POST"])
@@ -29,13 +34,20 @@ def retrain():
         abort(400)
     summary = ranker_versions.train(actor=current_user)
     if not summary["saved"]:
-        flash(_("No model trained: the decisions need both accepted and rejected examples."),
-              "warning")
+        flash(
+            _("No model trained: the decisions need both accepted and rejected examples."),
+            "warning",
+        )
     elif summary["activated"]:
         flash(_("Version %(v)s trained and activated.", v=summary["version"]), "success")
     else:
-        flash(_("Version %(v)s trained but kept inactive: it scored worse than the active one.",
-                v=summary["version"]), "info")
+        flash(
+            _(
+                "Version %(v)s trained but kept inactive: it scored worse than the active one.",
+                v=summary["version"],
+            ),
+            "info",
+        )
     return redirect(url_for("brokers.ranker"))
 
 

@@ -1,4 +1,5 @@
 """Broker pages: home, organisation verification and publishing submitted needs."""
+
 from flask import abort, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
@@ -30,8 +31,9 @@ def organisations_list():
     query = select(Organisation).order_by(Organisation.name)
     if status in {s.value for s in VerificationStatus}:
         query = query.where(Organisation.verification_status == status)
-    return render_template("brokers/organisations.html",
-                           organisations=db.session.scalars(query).all(), status=status)
+    return render_template(
+        "brokers/organisations.html", organisations=db.session.scalars(query).all(), status=status
+    )
 
 
 @bp.route("/organisations/<int:org_id>", methods=["GET", "POST"])
@@ -42,8 +44,9 @@ def organisation_detail(org_id):
     form = VerificationForm()
     if form.validate_on_submit():
         try:
-            organisations.decide_verification(organisation, VerificationStatus(form.decision.data),
-                                              form.reason.data, current_user)
+            organisations.decide_verification(
+                organisation, VerificationStatus(form.decision.data), form.reason.data, current_user
+            )
         except ServiceError as error:
             flash(str(error.message), "danger")
         else:
@@ -56,8 +59,11 @@ def organisation_detail(org_id):
 @role_required(Role.BROKER, Role.ADMIN)
 def needs_to_review():
     """Submitted needs waiting for a broker to publish them, oldest first."""
-    needs = db.session.scalars(select(FinancingNeed).where(
-        FinancingNeed.status == NeedStatus.SUBMITTED).order_by(FinancingNeed.submitted_at)).all()
+    needs = db.session.scalars(
+        select(FinancingNeed)
+        .where(FinancingNeed.status == NeedStatus.SUBMITTED)
+        .order_by(FinancingNeed.submitted_at)
+    ).all()
     return render_template("brokers/needs.html", needs=needs, form=ConfirmForm())
 
 
@@ -73,8 +79,10 @@ def need_decision(need_id, action):
     except ServiceError as error:
         flash(str(error.message), "danger")
     else:
-        flash(_("Need published.") if action == "publish" else _("Need returned to its owner."),
-              "success")
+        flash(
+            _("Need published.") if action == "publish" else _("Need returned to its owner."),
+            "success",
+        )
     return redirect(url_for("brokers.needs_to_review"))
 
 
@@ -88,8 +96,9 @@ def taxonomy_claim(need_id):
         flash(" ".join(str(e) for errors in form.errors.values() for e in errors), "danger")
     else:
         try:
-            organisations.decide_taxonomy_claim(need, VerificationStatus(form.decision.data),
-                                                form.reason.data, current_user)
+            organisations.decide_taxonomy_claim(
+                need, VerificationStatus(form.decision.data), form.reason.data, current_user
+            )
         except ServiceError as error:
             flash(str(error.message), "danger")
         else:

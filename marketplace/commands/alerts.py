@@ -1,4 +1,5 @@
 """`flask alerts send`: the command a scheduler runs to email saved-search digests."""
+
 from datetime import UTC, datetime
 
 import click
@@ -16,16 +17,22 @@ def _parse_now(value: str | None) -> datetime | None:
     try:
         moment = datetime.fromisoformat(value)
     except ValueError:
-        raise click.BadParameter("use ISO 8601, e.g. 2026-12-01T07:00:00Z",
-                                 param_hint="--now") from None
+        raise click.BadParameter(
+            "use ISO 8601, e.g. 2026-12-01T07:00:00Z", param_hint="--now"
+        ) from None
     return moment.replace(tzinfo=UTC) if moment.tzinfo is None else moment.astimezone(UTC)
 
 
 @alerts_cli.command("send")
 @click.option("--now", "now_text", help="Act as if it were this UTC time (ISO 8601).")
-@click.option("--base-url", envvar="SITE_URL", default="http://localhost:5000", show_default=True,
-              help="The site's address for links in emails (env SITE_URL), "
-                   "when SERVER_NAME is not configured.")
+@click.option(
+    "--base-url",
+    envvar="SITE_URL",
+    default="http://localhost:5000",
+    show_default=True,
+    help="The site's address for links in emails (env SITE_URL), "
+    "when SERVER_NAME is not configured.",
+)
 def send(now_text: str | None, base_url: str) -> None:
     """Email every due daily or weekly digest of newly published matching needs."""
     now = _parse_now(now_text)
@@ -34,6 +41,8 @@ def send(now_text: str | None, base_url: str) -> None:
     else:  # links in emails need a host: outside a web request this context supplies one
         with current_app.test_request_context(base_url=base_url):
             run = alerts.send_due_alerts(now)
-    click.echo(f"Saved searches checked: {run.checked}; due: {run.due}; "
-               f"emails sent: {run.sent} ({run.needs} new needs); "
-               f"skipped (inactive or not allowed): {run.skipped}; failed: {run.failed}.")
+    click.echo(
+        f"Saved searches checked: {run.checked}; due: {run.due}; "
+        f"emails sent: {run.sent} ({run.needs} new needs); "
+        f"skipped (inactive or not allowed): {run.skipped}; failed: {run.failed}."
+    )

@@ -1,4 +1,5 @@
 """`flask seed-demo`: load or top up the demo data and the simulated broker history."""
+
 import click
 from flask.cli import with_appcontext
 from tqdm import tqdm
@@ -15,18 +16,27 @@ def _tqdm_progress(items, total, label):
 @click.command("seed-demo")
 @click.option("--needs", default=60, show_default=True, help="Financing needs to have in total.")
 @click.option("--products", default=30, show_default=True, help="Products to have in total.")
-@click.option("--history/--no-history", "with_history", default=True, show_default=True,
-              help="Also store suggestions and some broker decisions for the ranker to learn.")
+@click.option(
+    "--history/--no-history",
+    "with_history",
+    default=True,
+    show_default=True,
+    help="Also store suggestions and some broker decisions for the ranker to learn.",
+)
 @with_appcontext
 def seed_demo(needs: int, products: int, with_history: bool) -> None:
     """Load (or top up) the demo data; running it again adds nothing twice."""
     summary = demo.seed(needs=needs, products=products, progress=_tqdm_progress)
-    click.echo(f"Demo data: {summary['needs_total']} needs (+{summary['needs_added']}), "
-               f"{summary['products_total']} products (+{summary['products_added']}).")
+    click.echo(
+        f"Demo data: {summary['needs_total']} needs (+{summary['needs_added']}), "
+        f"{summary['products_total']} products (+{summary['products_added']})."
+    )
     if with_history:
         history = seed_history(DEMO_ACCOUNTS[2][0])
-        click.echo(f"Broker history: {history['suggestions']} suggestions stored, "
-                   f"{history['accepted']} accepted, {history['rejected']} rejected.")
+        click.echo(
+            f"Broker history: {history['suggestions']} suggestions stored, "
+            f"{history['accepted']} accepted, {history['rejected']} rejected."
+        )
     click.echo(f"Demo log-ins (password for all: {DEMO_PASSWORD}):")
     for email, role, _name, _org in DEMO_ACCOUNTS:
         click.echo(f"  {role:<9} {email}")

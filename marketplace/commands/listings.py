@@ -1,4 +1,5 @@
 """`flask listings expire`: housekeeping of financing needs."""
+
 import click
 from flask.cli import AppGroup
 

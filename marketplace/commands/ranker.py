@@ -1,4 +1,5 @@
 """`flask ranker train | evaluate | suggest | refresh`."""
+
 import json
 import sys
 from pathlib import Path
@@ -39,23 +40,29 @@ def train(seed: int) -> None:
         return
     new, active = summary["metrics"], summary["active_metrics"]
     rules = new.get("baselines", {}).get("rules", {})
-    click.echo(f"Trained {summary['version']} on {summary['decisions']} decisions: "
-               f"held-out NDCG@10 {new.get('ndcg@10', float('nan')):.3f}"
-               f" (rules baseline {rules.get('ndcg@10', float('nan')):.3f})"
-               + (f" vs active {active['ndcg@10']:.3f}" if active else ", no active model"))
-    click.echo("Activated." if summary["activated"]
-               else "Kept the active version (the new one is worse).")
+    click.echo(
+        f"Trained {summary['version']} on {summary['decisions']} decisions: "
+        f"held-out NDCG@10 {new.get('ndcg@10', float('nan')):.3f}"
+        f" (rules baseline {rules.get('ndcg@10', float('nan')):.3f})"
+        + (f" vs active {active['ndcg@10']:.3f}" if active else ", no active model")
+    )
+    click.echo(
+        "Activated." if summary["activated"] else "Kept the active version (the new one is worse)."
+    )
 
 
 @ranker_cli.command("refresh")
 def refresh() -> None:
     """Recompute stored suggestions for every published need and active product."""
+
     def progress(items, total, label):
         return tqdm(items, total=total, desc=label, file=sys.stderr)
 
     summary = suggestions.refresh_all(progress)
-    click.echo(f"Refreshed {summary['needs']} needs and {summary['products']} products: "
-               f"{summary['suggestions']} suggestions stored.")
+    click.echo(
+        f"Refreshed {summary['needs']} needs and {summary['products']} products: "
+        f"{summary['suggestions']} suggestions stored."
+    )
 
 
 @ranker_cli.command("suggest")
@@ -69,18 +76,22 @@ def suggest(need_id: int | None, product_id: int | None, k: int) -> None:
     model, index = ranker.active_model(), ranker.build_index()
     if need_id is not None:
         need = db.session.get(FinancingNeed, need_id) or _missing("need", need_id)
-        items = matching.suggest_for_need(index, ranker.need_record(need), model, k=k,
-                                          explore=False)
+        items = matching.suggest_for_need(
+            index, ranker.need_record(need), model, k=k, explore=False
+        )
     else:
         product = db.session.get(FinanceProduct, product_id) or _missing("product", product_id)
-        items = matching.suggest_for_product(index, ranker.product_record(product), model, k=k,
-                                             explore=False)
+        items = matching.suggest_for_product(
+            index, ranker.product_record(product), model, k=k, explore=False
+        )
     click.echo(f"Model: {getattr(model, 'version', None) or 'stage-1 rules (cold start)'}")
     for item in items:
         explanation = item.explanation
-        click.echo(f"{item.rank:>3}. #{item.id}  score {item.score:.3f}  "
-                   f"missed: {', '.join(explanation.get('constraints_missed', [])) or 'none'}  "
-                   f"shared: {', '.join(explanation.get('shared_terms', [])[:5])}")
+        click.echo(
+            f"{item.rank:>3}. #{item.id}  score {item.score:.3f}  "
+            f"missed: {', '.join(explanation.get('constraints_missed', [])) or 'none'}  "
+            f"shared: {', '.join(explanation.get('shared_terms', [])[:5])}"
+        )
 
 
 def _missing(kind: str, ident: int):

@@ -1,4 +1,5 @@
 """`flask reference load`: the reference tables from marketplace/reference/data."""
+
 import click
 from flask.cli import AppGroup
 

@@ -1,4 +1,5 @@
 """`flask users create`: accounts made from the command line (brokers and admins first)."""
+
 import click
 from flask.cli import AppGroup
 from sqlalchemy import select
@@ -17,8 +18,12 @@ users_cli = AppGroup("users", help="Manage accounts.")
 @click.option("--email", required=True)
 @click.option("--name", "display_name", required=True)
 @click.option("--role", type=click.Choice([r.value for r in Role]), required=True)
-@click.option("--organisation", default=PLATFORM_ORGANISATION, show_default=True,
-              help="Existing organisation name; the platform's broker firm is created if missing.")
+@click.option(
+    "--organisation",
+    default=PLATFORM_ORGANISATION,
+    show_default=True,
+    help="Existing organisation name; the platform's broker firm is created if missing.",
+)
 @click.password_option()
 def create_user(email, display_name, role, organisation, password):
     """Create a broker, admin or any other account."""
@@ -26,8 +31,9 @@ def create_user(email, display_name, role, organisation, password):
     if org is None:
         if organisation != PLATFORM_ORGANISATION:
             raise click.ClickException(f"No organisation named {organisation!r}.")
-        org = Organisation(name=organisation, kind=OrgKind.BROKER_FIRM, hub=Hub.HONG_KONG,
-                           country_iso2="HK")
+        org = Organisation(
+            name=organisation, kind=OrgKind.BROKER_FIRM, hub=Hub.HONG_KONG, country_iso2="HK"
+        )
         db.session.add(org)
     try:
         user = accounts.create_staff_user(email, password, display_name, Role(role), org)

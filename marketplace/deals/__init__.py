@@ -1,4 +1,5 @@
 """Matches, introductions, interests and conversations, for the parties and their brokers."""
+
 from flask import Blueprint
 
 bp = Blueprint("deals", __name__)

@@ -1,4 +1,5 @@
 """Forms of the parties: interest, answering an introduction, messages."""
+
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from flask_wtf.file import FileField
@@ -7,8 +8,10 @@ from wtforms.validators import Length
 
 
 class RespondForm(FlaskForm):
-    answer = SelectField(_l("Your answer"), choices=[("accept", _l("Accept the introduction")),
-                                                     ("decline", _l("Decline"))])
+    answer = SelectField(
+        _l("Your answer"),
+        choices=[("accept", _l("Accept the introduction")), ("decline", _l("Decline"))],
+    )
     submit = SubmitField(_l("Send answer"))
 
 

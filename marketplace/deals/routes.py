@@ -1,4 +1,5 @@
 """Pages of a match for its parties and brokers; interests; conversations; notifications."""
+
 from flask import abort, flash, redirect, render_template, url_for
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
@@ -45,14 +46,22 @@ def my_deals():
     if current_user.role in (Role.BROKER, Role.ADMIN):
         return redirect(url_for("brokers.pipeline"))
     org = current_user.organisation_id
-    matches = db.session.scalars(select(Match).join(Match.need).join(Match.product).where(
-        (FinancingNeed.organisation_id == org) | (FinanceProduct.organisation_id == org))
+    matches = db.session.scalars(
+        select(Match)
+        .join(Match.need)
+        .join(Match.product)
+        .where((FinancingNeed.organisation_id == org) | (FinanceProduct.organisation_id == org))
         .options(contains_eager(Match.need), contains_eager(Match.product))
-        .order_by(Match.updated_at.desc()).limit(200)).all()
-    return render_template("deals/index.html", matches=matches,
-                           interests=interests.interests_of(current_user),
-                           conversations=conversations.conversations_for(current_user),
-                           unread=conversations.unread_counts(current_user))
+        .order_by(Match.updated_at.desc())
+        .limit(200)
+    ).all()
+    return render_template(
+        "deals/index.html",
+        matches=matches,
+        interests=interests.interests_of(current_user),
+        conversations=conversations.conversations_for(current_user),
+        unread=conversations.unread_counts(current_user),
+    )
 
 
 @bp.route("/<int:match_id>")
@@ -60,15 +69,22 @@ def my_deals():
 def match_detail(match_id):
     """Both sides of a match, its explanation, history and — once introduced — contacts."""
     match = _visible_match(match_id)
-    forms = {"decision": DecisionForm(version=match.version_id),
-             "advance": AdvanceForm(version=match.version_id),
-             "won": CloseWonForm(version=match.version_id, currency=match.need.currency),
-             "lost": CloseLostForm(version=match.version_id), "respond": RespondForm()}
+    forms = {
+        "decision": DecisionForm(version=match.version_id),
+        "advance": AdvanceForm(version=match.version_id),
+        "won": CloseWonForm(version=match.version_id, currency=match.need.currency),
+        "lost": CloseLostForm(version=match.version_id),
+        "respond": RespondForm(),
+    }
     conversation = db.session.scalar(select(Conversation).where(Conversation.match_id == match.id))
-    return render_template("deals/match.html", match=match, forms=forms,
-                           conversation=conversation,
-                           contacts=deals.contacts_for(current_user, match),
-                           side=deals.side_of(current_user, match))
+    return render_template(
+        "deals/match.html",
+        match=match,
+        forms=forms,
+        conversation=conversation,
+        contacts=deals.contacts_for(current_user, match),
+        side=deals.side_of(current_user, match),
+    )
 
 
 @bp.route("/<int:match_id>/respond", methods=["POST"])
@@ -122,8 +138,11 @@ def _int(value) -> int:
 
 def _own_listing_ids() -> list[int]:
     model = FinanceProduct if current_user.role == Role.INVESTOR else FinancingNeed
-    return list(db.session.scalars(select(model.id).where(
-        model.organisation_id == current_user.organisation_id)))
+    return list(
+        db.session.scalars(
+            select(model.id).where(model.organisation_id == current_user.organisation_id)
+        )
+    )
 
 
 @bp.route("/conversations/<int:conversation_id>", methods=["GET", "POST"])
@@ -151,9 +170,12 @@ def conversation(conversation_id):
 @login_required
 def notifications():
     """In-app notices, newest first; posting marks them all read."""
-    items = db.session.scalars(select(Notification).where(
-        Notification.user_id == current_user.id).order_by(Notification.created_at.desc())
-        .limit(100)).all()
+    items = db.session.scalars(
+        select(Notification)
+        .where(Notification.user_id == current_user.id)
+        .order_by(Notification.created_at.desc())
+        .limit(100)
+    ).all()
     form = ConfirmForm()
     if form.validate_on_submit():
         for item in items:

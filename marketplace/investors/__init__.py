@@ -1,4 +1,5 @@
 """The investor's workspace."""
+
 from flask import Blueprint
 
 bp = Blueprint("investors", __name__)

@@ -1,4 +1,5 @@
 """The green-finance product form and its mandate."""
+
 from decimal import Decimal
 
 from flask_babel import lazy_gettext as _l
@@ -33,29 +34,47 @@ class ProductForm(FlaskForm):
     description = TextAreaField(_l("Description"), validators=[Optional(), Length(max=20000)])
     product_type = SelectField(_l("Product type"), validators=[DataRequired()])
     currency = SelectField(_l("Currency"), validators=[DataRequired()])
-    ticket_min = DecimalField(_l("Smallest ticket"), places=2, validators=[
-        InputRequired(), NumberRange(min=Decimal("1"), max=MAX_TICKET)])
-    ticket_max = DecimalField(_l("Largest ticket"), places=2, validators=[
-        InputRequired(), NumberRange(min=Decimal("1"), max=MAX_TICKET)])
-    tenor_min_years = IntegerField(_l("Shortest tenor (years)"), validators=[
-        InputRequired(), NumberRange(min=1, max=40)])
-    tenor_max_years = IntegerField(_l("Longest tenor (years)"), validators=[
-        InputRequired(), NumberRange(min=1, max=40)])
-    countries = SelectMultipleField(_l("Countries"), validators=[common.not_exited],
-                                    render_kw={"size": 8})
+    ticket_min = DecimalField(
+        _l("Smallest ticket"),
+        places=2,
+        validators=[InputRequired(), NumberRange(min=Decimal("1"), max=MAX_TICKET)],
+    )
+    ticket_max = DecimalField(
+        _l("Largest ticket"),
+        places=2,
+        validators=[InputRequired(), NumberRange(min=Decimal("1"), max=MAX_TICKET)],
+    )
+    tenor_min_years = IntegerField(
+        _l("Shortest tenor (years)"), validators=[InputRequired(), NumberRange(min=1, max=40)]
+    )
+    tenor_max_years = IntegerField(
+        _l("Longest tenor (years)"), validators=[InputRequired(), NumberRange(min=1, max=40)]
+    )
+    countries = SelectMultipleField(
+        _l("Countries"), validators=[common.not_exited], render_kw={"size": 8}
+    )
     regions = common.MultiCheckboxField(_l("Whole regions"))
-    sectors = common.MultiCheckboxField(_l("Sectors"), validators=[DataRequired(
-        message=_l("Choose at least one sector."))])
+    sectors = common.MultiCheckboxField(
+        _l("Sectors"), validators=[DataRequired(message=_l("Choose at least one sector."))]
+    )
     technologies = common.MultiCheckboxField(_l("Only these technologies (optional)"))
-    instruments = common.MultiCheckboxField(_l("Instruments offered"), validators=[DataRequired(
-        message=_l("Choose at least one instrument."))])
-    stages = common.MultiCheckboxField(_l("Project stages accepted"), validators=[DataRequired(
-        message=_l("Choose at least one stage."))])
+    instruments = common.MultiCheckboxField(
+        _l("Instruments offered"),
+        validators=[DataRequired(message=_l("Choose at least one instrument."))],
+    )
+    stages = common.MultiCheckboxField(
+        _l("Project stages accepted"),
+        validators=[DataRequired(message=_l("Choose at least one stage."))],
+    )
     taxonomy_requirements = common.MultiCheckboxField(_l("Taxonomy requirements"))
-    min_tco2e_per_year = DecimalField(_l("Minimum tCO2e avoided per year"), places=1, validators=[
-        Optional(), NumberRange(min=0, max=100000000)])
-    pricing_indication = StringField(_l("Pricing indication"), validators=[Optional(),
-                                                                           Length(max=300)])
+    min_tco2e_per_year = DecimalField(
+        _l("Minimum tCO2e avoided per year"),
+        places=1,
+        validators=[Optional(), NumberRange(min=0, max=100000000)],
+    )
+    pricing_indication = StringField(
+        _l("Pricing indication"), validators=[Optional(), Length(max=300)]
+    )
     submit = SubmitField(_l("Save"))
 
     def __init__(self, *args, **kwargs):
@@ -73,12 +92,16 @@ class ProductForm(FlaskForm):
     def validate(self, extra_validators=None) -> bool:
         valid = super().validate(extra_validators)
         if not (self.name_en.data or "").strip() and not (self.name_zh.data or "").strip():
-            self.name_en.errors = [*self.name_en.errors,
-                                   _l("Give a name in English, in Chinese, or both.")]
+            self.name_en.errors = [
+                *self.name_en.errors,
+                _l("Give a name in English, in Chinese, or both."),
+            ]
             valid = False
         if not self.regions.data and not self.countries.data:
-            self.regions.errors = [*self.regions.errors,
-                                   _l("Choose countries, whole regions, or both.")]
+            self.regions.errors = [
+                *self.regions.errors,
+                _l("Choose countries, whole regions, or both."),
+            ]
             valid = False
         return valid
 
@@ -90,18 +113,24 @@ class ProductForm(FlaskForm):
         if self.tenor_min_years.data and field.data and field.data < self.tenor_min_years.data:
             raise ValidationError(_l("The longest tenor must not be below the shortest."))
 
-
     def to_input(self) -> ProductInput:
         return ProductInput(
             name_en=(self.name_en.data or "").strip() or None,
             name_zh=(self.name_zh.data or "").strip() or None,
             description=(self.description.data or "").strip(),
-            product_type=self.product_type.data, ticket_min=self.ticket_min.data,
-            ticket_max=self.ticket_max.data, currency=self.currency.data,
-            tenor_min_years=self.tenor_min_years.data, tenor_max_years=self.tenor_max_years.data,
-            countries=list(self.countries.data), regions=list(self.regions.data),
-            sectors=list(self.sectors.data), technologies=list(self.technologies.data),
-            instruments=list(self.instruments.data), stages=list(self.stages.data),
+            product_type=self.product_type.data,
+            ticket_min=self.ticket_min.data,
+            ticket_max=self.ticket_max.data,
+            currency=self.currency.data,
+            tenor_min_years=self.tenor_min_years.data,
+            tenor_max_years=self.tenor_max_years.data,
+            countries=list(self.countries.data),
+            regions=list(self.regions.data),
+            sectors=list(self.sectors.data),
+            technologies=list(self.technologies.data),
+            instruments=list(self.instruments.data),
+            stages=list(self.stages.data),
             taxonomy_requirements=list(self.taxonomy_requirements.data),
             min_tco2e_per_year=self.min_tco2e_per_year.data,
-            pricing_indication=(self.pricing_indication.data or "").strip() or None)
+            pricing_indication=(self.pricing_indication.data or "").strip() or None,
+        )

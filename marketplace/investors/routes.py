@@ -1,4 +1,5 @@
 """Investor pages: the home page and the product workflow."""
+
 from flask import abort, flash, redirect, render_template, url_for
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
@@ -13,16 +14,20 @@ from marketplace.services import ServiceError
 from marketplace.services.insights import stats
 from marketplace.services.listings import listings
 
-DONE = {"activate": _l("Product is active."), "pause": _l("Product paused."),
-        "close": _l("Product closed.")}
+DONE = {
+    "activate": _l("Product is active."),
+    "pause": _l("Product paused."),
+    "close": _l("Product closed."),
+}
 
 
 @bp.route("/")
 @role_required(Role.INVESTOR)
 def home():
     """The investor's products, counted by status, and the published needs to look at."""
-    return render_template("investors/home.html",
-                           data=stats.investor_home(current_user.organisation_id))
+    return render_template(
+        "investors/home.html", data=stats.investor_home(current_user.organisation_id)
+    )
 
 
 @bp.route("/products/new", methods=["GET", "POST"])

@@ -211,8 +211,11 @@ def train(
     final = fit_model(index, labelled, seed=seed)
     # The stage-1 rules on the same held-out needs: the baseline the ranker page compares with.
     rules = holdout_metrics(index, None, labelled.subset(test_rows), seed)
-    metrics |= {"decisions": len(labelled), "accepted": int(labelled.accepted.sum()),
-                "baselines": {"rules": rules}}
+    metrics |= {
+        "decisions": len(labelled),
+        "accepted": int(labelled.accepted.sum()),
+        "baselines": {"rules": rules},
+    }
     return TrainResult(
         final,
         metrics,

@@ -1,4 +1,5 @@
 """All tables, one module per aggregate; importing this registers them on Base.metadata."""
+
 from marketplace.models.audit import AuditLog
 from marketplace.models.base import Base, utcnow
 from marketplace.models.change import ChangeCounter
@@ -17,13 +18,7 @@ from marketplace.models.match import (
     MatchStatus,
     RejectReason,
 )
-from marketplace.models.need import (
-    Document,
-    FeeStatus,
-    FinancingNeed,
-    NeedSearchText,
-    NeedStatus,
-)
+from marketplace.models.need import Document, FeeStatus, FinancingNeed, NeedSearchText, NeedStatus
 from marketplace.models.organisation import (
     Hub,
     MembershipStatus,
@@ -46,11 +41,46 @@ from marketplace.models.search import AlertFrequency, SavedSearch
 from marketplace.models.user import Role, User
 
 __all__ = [
-    "AlertFrequency", "AuditLog", "Base", "ChangeCounter", "Conversation",
-    "ConversationParticipant", "Country", "Document", "Fee", "FeeKind", "FeeStatus",
-    "FinanceProduct", "FinancingNeed", "FxRate", "GridFactor", "Hub", "Interest", "InterestStatus",
-    "Match", "MatchEvent", "MatchSource", "MatchStatus", "MembershipStatus", "Message",
-    "NeedSearchText", "NeedStatus", "Notification", "Organisation", "OrgKind", "Payment",
-    "PaymentPurpose", "PaymentStatus", "ProductStatus", "RankerModel", "RejectReason", "Role",
-    "SavedSearch", "StripeEvent", "TaxonomyActivity", "User", "VerificationStatus", "utcnow",
+    "AlertFrequency",
+    "AuditLog",
+    "Base",
+    "ChangeCounter",
+    "Conversation",
+    "ConversationParticipant",
+    "Country",
+    "Document",
+    "Fee",
+    "FeeKind",
+    "FeeStatus",
+    "FinanceProduct",
+    "FinancingNeed",
+    "FxRate",
+    "GridFactor",
+    "Hub",
+    "Interest",
+    "InterestStatus",
+    "Match",
+    "MatchEvent",
+    "MatchSource",
+    "MatchStatus",
+    "MembershipStatus",
+    "Message",
+    "NeedSearchText",
+    "NeedStatus",
+    "Notification",
+    "Organisation",
+    "OrgKind",
+    "Payment",
+    "PaymentPurpose",
+    "PaymentStatus",
+    "ProductStatus",
+    "RankerModel",
+    "RejectReason",
+    "Role",
+    "SavedSearch",
+    "StripeEvent",
+    "TaxonomyActivity",
+    "User",
+    "VerificationStatus",
+    "utcnow",
 ]

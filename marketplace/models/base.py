@@ -1,4 +1,5 @@
 """Declarative base, naming conventions and the column types every model shares."""
+
 from datetime import UTC, datetime
 from decimal import Decimal
 from enum import StrEnum

@@ -1,4 +1,5 @@
 """Change counters: one row per kind of record whose changes in-process indexes follow."""
+
 from sqlalchemy import BigInteger, String
 from sqlalchemy.orm import Mapped, mapped_column
 

@@ -1,4 +1,5 @@
 """Conversations between the parties of an introduced match, and in-app notifications."""
+
 from datetime import datetime
 
 from sqlalchemy import ForeignKey, String, Text
@@ -18,9 +19,7 @@ class Conversation(Base):
 
     match = relationship("Match")
     participants = relationship("ConversationParticipant", back_populates="conversation")
-    messages = relationship(
-        "Message", back_populates="conversation", order_by="Message.created_at"
-    )
+    messages = relationship("Message", back_populates="conversation", order_by="Message.created_at")
 
 
 class ConversationParticipant(Base):

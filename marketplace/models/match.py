@@ -1,4 +1,5 @@
 """Suggested and brokered pairings of a need with a product, their history, and interests."""
+
 from datetime import date, datetime
 from decimal import Decimal
 from enum import StrEnum
@@ -57,8 +58,9 @@ class Match(TimestampMixin, Base):
     is_exploration: Mapped[bool] = mapped_column(default=False)
     propensity: Mapped[float | None]
     shown_at: Mapped[datetime | None]
-    status: Mapped[MatchStatus] = enum_column(MatchStatus, default=MatchStatus.SUGGESTED,
-                                              index=True)
+    status: Mapped[MatchStatus] = enum_column(
+        MatchStatus, default=MatchStatus.SUGGESTED, index=True
+    )
     decided_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
     decided_at: Mapped[datetime | None]
     reason_code: Mapped[RejectReason | None] = enum_column(RejectReason, nullable=True)

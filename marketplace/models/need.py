@@ -1,4 +1,5 @@
 """Financing needs posted by project owners, and the documents attached to them."""
+
 import re
 import unicodedata
 from datetime import datetime
@@ -62,7 +63,8 @@ class FinancingNeed(TimestampMixin, Base):
     impact_detail: Mapped[dict] = mapped_column(default=dict)
     # A broker's review of the owner's taxonomy claim (activity and alignment).
     taxonomy_claim_status: Mapped[VerificationStatus] = enum_column(
-        VerificationStatus, default=VerificationStatus.UNVERIFIED)
+        VerificationStatus, default=VerificationStatus.UNVERIFIED
+    )
     taxonomy_claim_reason: Mapped[str | None] = mapped_column(Text)
     taxonomy_claim_decided_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
     taxonomy_claim_decided_at: Mapped[datetime | None]
@@ -116,9 +118,9 @@ def han_pairs(text: str) -> str:
     """Every distinct pair of adjacent Han characters in the text, space-separated.
 
     Most Chinese words have two characters, too short for a trigram index; an index on these
-    pairs finds them (services/search/search.py). A pair is in the list exactly when it occurs in text.
+    pairs finds them (services/search/search.py). A pair is listed exactly when it is in text.
     """
-    pairs = (run[i:i + 2] for run in _HAN_RUN.findall(text) for i in range(len(run) - 1))
+    pairs = (run[i : i + 2] for run in _HAN_RUN.findall(text) for i in range(len(run) - 1))
     return " ".join(dict.fromkeys(pairs))
 
 

@@ -1,4 +1,5 @@
 """Organisations: sponsors, investors and broker firms."""
+
 from datetime import datetime
 from enum import StrEnum
 

@@ -1,4 +1,5 @@
 """Money paid to the platform through Stripe, the fee schedule, and each webhook event seen."""
+
 from datetime import datetime
 from decimal import Decimal
 from enum import StrEnum

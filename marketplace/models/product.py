@@ -1,4 +1,5 @@
 """Green-finance products posted by investors, each with its mandate."""
+
 from datetime import datetime
 from decimal import Decimal
 from enum import StrEnum

@@ -1,4 +1,5 @@
 """Trained ranker versions: which file, how it scored, and which one serves."""
+
 from datetime import datetime
 
 from sqlalchemy import ForeignKey, String

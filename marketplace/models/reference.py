@@ -1,4 +1,5 @@
 """Reference tables loaded from marketplace/reference/data (see its README for sources)."""
+
 from datetime import date, datetime
 from decimal import Decimal
 

@@ -1,4 +1,5 @@
 """Saved searches and their alert schedule."""
+
 from datetime import datetime
 from enum import StrEnum
 

@@ -1,4 +1,5 @@
 """People who sign in, each with one role and one organisation."""
+
 import secrets
 from datetime import datetime
 from enum import StrEnum
@@ -69,5 +70,3 @@ class User(UserMixin, TimestampMixin, Base):
 
     def has_role(self, *roles: Role) -> bool:
         return self.role in roles
-
-

@@ -1,4 +1,5 @@
 """The project owner's workspace."""
+
 from flask import Blueprint
 
 bp = Blueprint("owners", __name__)

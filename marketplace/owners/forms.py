@@ -1,4 +1,5 @@
 """The financing-need form and the document upload form."""
+
 from decimal import Decimal
 
 from flask_babel import lazy_gettext as _l
@@ -39,22 +40,38 @@ class NeedForm(FlaskForm):
     sector = SelectField(_l("Sector"), validators=[DataRequired()])
     technology = SelectField(_l("Technology"), validators=[DataRequired()])
     taxonomy_activity_ref = SelectField(_l("EU / Common Ground taxonomy activity"))
-    amount = DecimalField(_l("Amount sought"), places=2, validators=[
-        InputRequired(), NumberRange(min=Decimal("1"), max=MAX_AMOUNT)])
+    amount = DecimalField(
+        _l("Amount sought"),
+        places=2,
+        validators=[InputRequired(), NumberRange(min=Decimal("1"), max=MAX_AMOUNT)],
+    )
     currency = SelectField(_l("Currency"), validators=[DataRequired()])
-    instruments = common.MultiCheckboxField(_l("Instruments wanted"), validators=[DataRequired(
-        message=_l("Choose at least one instrument."))])
-    tenor_years = IntegerField(_l("Tenor (years)"), validators=[InputRequired(),
-                                                                NumberRange(min=1, max=40)])
+    instruments = common.MultiCheckboxField(
+        _l("Instruments wanted"),
+        validators=[DataRequired(message=_l("Choose at least one instrument."))],
+    )
+    tenor_years = IntegerField(
+        _l("Tenor (years)"), validators=[InputRequired(), NumberRange(min=1, max=40)]
+    )
     stage = SelectField(_l("Stage"), validators=[DataRequired()])
-    capacity = DecimalField(_l("Capacity"), places=3, validators=[
-        Optional(), NumberRange(min=Decimal("0.001"), max=Decimal("100000"))])
-    capacity_unit = SelectField(_l("Capacity unit"),
-                                choices=[("", "—")] + list(CAPACITY_UNITS.items()))
-    owner_capacity_factor = DecimalField(_l("Your capacity factor (%)"), places=2, validators=[
-        Optional(), NumberRange(min=Decimal("0.1"), max=Decimal("100"))])
-    owner_tco2e_per_year = DecimalField(_l("Your own estimate of tCO2e avoided per year"), places=1,
-                                        validators=[Optional(), NumberRange(min=0, max=100000000)])
+    capacity = DecimalField(
+        _l("Capacity"),
+        places=3,
+        validators=[Optional(), NumberRange(min=Decimal("0.001"), max=Decimal("100000"))],
+    )
+    capacity_unit = SelectField(
+        _l("Capacity unit"), choices=[("", "—")] + list(CAPACITY_UNITS.items())
+    )
+    owner_capacity_factor = DecimalField(
+        _l("Your capacity factor (%)"),
+        places=2,
+        validators=[Optional(), NumberRange(min=Decimal("0.1"), max=Decimal("100"))],
+    )
+    owner_tco2e_per_year = DecimalField(
+        _l("Your own estimate of tCO2e avoided per year"),
+        places=1,
+        validators=[Optional(), NumberRange(min=0, max=100000000)],
+    )
     show_organisation = BooleanField(_l("Show our organisation's name on the public listing"))
     submit = SubmitField(_l("Save"))
 
@@ -71,8 +88,10 @@ class NeedForm(FlaskForm):
     def validate(self, extra_validators=None) -> bool:
         valid = super().validate(extra_validators)
         if not (self.title_en.data or "").strip() and not (self.title_zh.data or "").strip():
-            self.title_en.errors = [*self.title_en.errors,
-                                    _l("Give a title in English, in Chinese, or both.")]
+            self.title_en.errors = [
+                *self.title_en.errors,
+                _l("Give a title in English, in Chinese, or both."),
+            ]
             valid = False
         return valid
 
@@ -92,19 +111,26 @@ class NeedForm(FlaskForm):
     def to_input(self) -> NeedInput:
         factor = self.owner_capacity_factor.data
         return NeedInput(
-            title_en=_clean(self.title_en.data), title_zh=_clean(self.title_zh.data),
-            summary_en=_clean(self.summary_en.data), summary_zh=_clean(self.summary_zh.data),
+            title_en=_clean(self.title_en.data),
+            title_zh=_clean(self.title_zh.data),
+            summary_en=_clean(self.summary_en.data),
+            summary_zh=_clean(self.summary_zh.data),
             description=(self.description.data or "").strip(),
-            country_iso2=self.country_iso2.data, sector=self.sector.data,
+            country_iso2=self.country_iso2.data,
+            sector=self.sector.data,
             technology=self.technology.data,
             taxonomy_activity_ref=self.taxonomy_activity_ref.data or None,
-            amount=self.amount.data, currency=self.currency.data,
-            instruments=list(self.instruments.data), tenor_years=self.tenor_years.data,
-            stage=self.stage.data, capacity=self.capacity.data,
+            amount=self.amount.data,
+            currency=self.currency.data,
+            instruments=list(self.instruments.data),
+            tenor_years=self.tenor_years.data,
+            stage=self.stage.data,
+            capacity=self.capacity.data,
             capacity_unit=self.capacity_unit.data or None,
             owner_capacity_factor=(factor / 100) if factor is not None else None,
             owner_tco2e_per_year=self.owner_tco2e_per_year.data,
-            show_organisation=self.show_organisation.data)
+            show_organisation=self.show_organisation.data,
+        )
 
     def fill_from(self, need) -> None:
         """Pre-fill from a stored need (the capacity factor is shown in %)."""

@@ -1,4 +1,5 @@
 """Project owner pages: the home page and the financing-need workflow."""
+
 from flask import abort, flash, redirect, render_template, url_for
 from flask_babel import gettext as _
 from flask_login import current_user

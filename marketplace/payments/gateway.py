@@ -1,4 +1,5 @@
 """The one class that talks to Stripe: real test or live keys, or a stand-in at STRIPE_API_BASE."""
+
 import logging
 from dataclasses import dataclass, field
 from decimal import Decimal
@@ -58,71 +59,123 @@ class StripeGateway:
             return method(*args, **kwargs).to_dict()
         except stripe.StripeError as error:
             log.warning("Stripe call failed: %s", error)
-            retryable = isinstance(error, stripe.APIConnectionError | stripe.RateLimitError) or (
-                error.http_status or 0) >= 500
-            raise GatewayError(error.user_message or "Stripe could not complete the request.",
-                               retryable) from error
+            retryable = (
+                isinstance(error, stripe.APIConnectionError | stripe.RateLimitError)
+                or (error.http_status or 0) >= 500
+            )
+            raise GatewayError(
+                error.user_message or "Stripe could not complete the request.", retryable
+            ) from error
 
     def create_checkout_session(self, request: CheckoutRequest, idempotency_key: str) -> dict:
         """A hosted Checkout page in payment or subscription mode; returns the session."""
-        return self._call(self._client.v1.checkout.sessions.create, _checkout_params(request),
-                          {"idempotency_key": idempotency_key})
+        return self._call(
+            self._client.v1.checkout.sessions.create,
+            _checkout_params(request),
+            {"idempotency_key": idempotency_key},
+        )
 
     def create_portal_session(self, customer: str, return_url: str, idempotency_key: str) -> str:
         """The URL of a customer-portal session where a customer manages a subscription."""
-        session = self._call(self._client.v1.billing_portal.sessions.create,
-                             {"customer": customer, "return_url": return_url},
-                             {"idempotency_key": idempotency_key})
+        session = self._call(
+            self._client.v1.billing_portal.sessions.create,
+            {"customer": customer, "return_url": return_url},
+            {"idempotency_key": idempotency_key},
+        )
         return session["url"]
 
-    def create_customer(self, name: str, email: str | None, metadata: dict,
-                        idempotency_key: str) -> str:
+    def create_customer(
+        self, name: str, email: str | None, metadata: dict, idempotency_key: str
+    ) -> str:
         params = {"name": name, "metadata": metadata, **({"email": email} if email else {})}
-        return self._call(self._client.v1.customers.create, params,
-                          {"idempotency_key": idempotency_key})["id"]
+        return self._call(
+            self._client.v1.customers.create, params, {"idempotency_key": idempotency_key}
+        )["id"]
 
-    def create_invoice(self, customer: str, currency: str, description: str, metadata: dict,
-                       idempotency_key: str, days_until_due: int = 30) -> dict:
+    def create_invoice(
+        self,
+        customer: str,
+        currency: str,
+        description: str,
+        metadata: dict,
+        idempotency_key: str,
+        days_until_due: int = 30,
+    ) -> dict:
         """A draft invoice that Stripe emails to the customer once it is sent."""
-        params = {"customer": customer, "currency": stripe_currency(currency),
-                  "collection_method": "send_invoice", "days_until_due": days_until_due,
-                  "description": description, "metadata": metadata, "auto_advance": False,
-                  "pending_invoice_items_behavior": "exclude"}
-        return self._call(self._client.v1.invoices.create, params,
-                          {"idempotency_key": idempotency_key})
+        params = {
+            "customer": customer,
+            "currency": stripe_currency(currency),
+            "collection_method": "send_invoice",
+            "days_until_due": days_until_due,
+            "description": description,
+            "metadata": metadata,
+            "auto_advance": False,
+            "pending_invoice_items_behavior": "exclude",
+        }
+        return self._call(
+            self._client.v1.invoices.create, params, {"idempotency_key": idempotency_key}
+        )
 
-    def add_invoice_item(self, invoice: dict, amount: Decimal, description: str, metadata: dict,
-                         idempotency_key: str) -> dict:
-        params = {"customer": invoice["customer"], "invoice": invoice["id"],
-                  "amount": to_minor(amount, invoice["currency"]),
-                  "currency": stripe_currency(invoice["currency"]),
-                  "description": description, "metadata": metadata}
-        return self._call(self._client.v1.invoice_items.create, params,
-                          {"idempotency_key": idempotency_key})
+    def add_invoice_item(
+        self, invoice: dict, amount: Decimal, description: str, metadata: dict, idempotency_key: str
+    ) -> dict:
+        params = {
+            "customer": invoice["customer"],
+            "invoice": invoice["id"],
+            "amount": to_minor(amount, invoice["currency"]),
+            "currency": stripe_currency(invoice["currency"]),
+            "description": description,
+            "metadata": metadata,
+        }
+        return self._call(
+            self._client.v1.invoice_items.create, params, {"idempotency_key": idempotency_key}
+        )
 
     def finalize_and_send_invoice(self, invoice_id: str, idempotency_key: str) -> dict:
         """Finalize (the invoice gets its number and hosted page), then email it."""
-        self._call(self._client.v1.invoices.finalize_invoice, invoice_id, None,
-                   {"idempotency_key": f"{idempotency_key}:finalize"})
-        return self._call(self._client.v1.invoices.send_invoice, invoice_id, None,
-                          {"idempotency_key": f"{idempotency_key}:send"})
+        self._call(
+            self._client.v1.invoices.finalize_invoice,
+            invoice_id,
+            None,
+            {"idempotency_key": f"{idempotency_key}:finalize"},
+        )
+        return self._call(
+            self._client.v1.invoices.send_invoice,
+            invoice_id,
+            None,
+            {"idempotency_key": f"{idempotency_key}:send"},
+        )
 
-    def create_refund(self, payment_intent: str, amount: Decimal, currency: str, metadata: dict,
-                      idempotency_key: str) -> dict:
-        params = {"payment_intent": payment_intent, "amount": to_minor(amount, currency),
-                  "reason": "requested_by_customer", "metadata": metadata}
-        return self._call(self._client.v1.refunds.create, params,
-                          {"idempotency_key": idempotency_key})
+    def create_refund(
+        self,
+        payment_intent: str,
+        amount: Decimal,
+        currency: str,
+        metadata: dict,
+        idempotency_key: str,
+    ) -> dict:
+        params = {
+            "payment_intent": payment_intent,
+            "amount": to_minor(amount, currency),
+            "reason": "requested_by_customer",
+            "metadata": metadata,
+        }
+        return self._call(
+            self._client.v1.refunds.create, params, {"idempotency_key": idempotency_key}
+        )
 
     def payment_intent_metadata(self, payment_intent: str) -> dict:
         """The metadata we put on a PaymentIntent, for events that arrive before the session."""
-        return self._call(self._client.v1.payment_intents.retrieve, payment_intent).get(
-            "metadata") or {}
+        return (
+            self._call(self._client.v1.payment_intents.retrieve, payment_intent).get("metadata")
+            or {}
+        )
 
     def invoice_payment_intent(self, invoice_id: str) -> str | None:
         """The PaymentIntent that paid an invoice (invoices no longer carry it themselves)."""
-        listing = self._call(self._client.v1.invoice_payments.list,
-                             {"invoice": invoice_id, "limit": 3})
+        listing = self._call(
+            self._client.v1.invoice_payments.list, {"invoice": invoice_id, "limit": 3}
+        )
         for item in listing.get("data", []):
             payment = item.get("payment") or {}
             if item.get("status") == "paid" and payment.get("payment_intent"):
@@ -131,15 +184,23 @@ class StripeGateway:
 
 
 def _checkout_params(request: CheckoutRequest) -> dict:
-    price = {"currency": stripe_currency(request.currency),
-             "unit_amount": to_minor(request.amount, request.currency),
-             "product_data": {"name": request.product_name}}
+    price = {
+        "currency": stripe_currency(request.currency),
+        "unit_amount": to_minor(request.amount, request.currency),
+        "product_data": {"name": request.product_name},
+    }
     if request.interval:
         price["recurring"] = {"interval": request.interval}
-    params = {"mode": request.mode, "line_items": [{"price_data": price, "quantity": 1}],
-              "metadata": request.metadata, "success_url": request.success_url,
-              "cancel_url": request.cancel_url, "expires_at": request.expires_at,
-              "client_reference_id": request.reference, **request.extra}
+    params = {
+        "mode": request.mode,
+        "line_items": [{"price_data": price, "quantity": 1}],
+        "metadata": request.metadata,
+        "success_url": request.success_url,
+        "cancel_url": request.cancel_url,
+        "expires_at": request.expires_at,
+        "client_reference_id": request.reference,
+        **request.extra,
+    }
     if request.customer:
         params["customer"] = request.customer
     elif request.customer_email:

@@ -1,4 +1,5 @@
 """Pages anyone can see, and the load balancer's health check."""
+
 from flask import Blueprint
 
 bp = Blueprint("public", __name__)

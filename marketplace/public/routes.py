@@ -1,4 +1,5 @@
 """Landing page, listing pages, document downloads and /healthz."""
+
 from flask import abort, jsonify, render_template, request, send_file
 from flask_login import current_user, login_required
 from sqlalchemy import text
@@ -20,8 +21,11 @@ from marketplace.services.search import search
 @bp.route("/")
 def index():
     """Explain the platform and show the newest published needs in summary."""
-    return render_template("public/index.html", figures=stats.platform_figures(),
-                           needs=stats.latest_published_needs(limit=6))
+    return render_template(
+        "public/index.html",
+        figures=stats.platform_figures(),
+        needs=stats.latest_published_needs(limit=6),
+    )
 
 
 @bp.route("/needs")
@@ -30,26 +34,30 @@ def browse_needs():
     geo = search.geography()
     filters = search.parse_filters(request.args.to_dict(flat=False), "needs", geo)
     result = search.search_needs(filters, search.parse_page(request.args.get("page")), geo)
-    return render_template("search/needs.html", result=result, form=None,
-                           endpoint="public.browse_needs")
+    return render_template(
+        "search/needs.html", result=result, form=None, endpoint="public.browse_needs"
+    )
 
 
 @bp.route("/needs/<int:need_id>")
 def need_detail(need_id):
     """A need: a summary for visitors, everything for its owner, brokers and admins."""
     need = visibility.need_for_viewer(need_id, current_user)
-    return render_template("public/need.html", need=need,
-                           is_owner=visibility.owns(current_user, need),
-                           is_staff=visibility.is_staff(current_user),
-                           document_form=DocumentForm(), confirm_form=ConfirmForm(),
-                           claim_form=VerificationForm(),
-                           classification=classification_of(need.technology),
-                           visible_documents=[d for d in need.documents
-                                              if documents.can_download(current_user, d)],
-                           interest_form=interest_form_for(current_user, need_id=need.id),
-                           suggested=suggestions.suggestions_for_need(need.id)
-                           if visibility.owns(current_user, need)
-                           or visibility.is_staff(current_user) else [])
+    return render_template(
+        "public/need.html",
+        need=need,
+        is_owner=visibility.owns(current_user, need),
+        is_staff=visibility.is_staff(current_user),
+        document_form=DocumentForm(),
+        confirm_form=ConfirmForm(),
+        claim_form=VerificationForm(),
+        classification=classification_of(need.technology),
+        visible_documents=[d for d in need.documents if documents.can_download(current_user, d)],
+        interest_form=interest_form_for(current_user, need_id=need.id),
+        suggested=suggestions.suggestions_for_need(need.id)
+        if visibility.owns(current_user, need) or visibility.is_staff(current_user)
+        else [],
+    )
 
 
 def classification_of(technology: str) -> dict:
@@ -66,13 +74,16 @@ def classification_of(technology: str) -> dict:
 def product_detail(product_id):
     """A product and its mandate, for signed-in users."""
     product = visibility.product_for_viewer(product_id, current_user)
-    return render_template("public/product.html", product=product,
-                           is_owner=visibility.owns(current_user, product),
-                           confirm_form=ConfirmForm(),
-                           interest_form=interest_form_for(current_user, product_id=product.id),
-                           suggested=suggestions.suggestions_for_product(product.id)
-                           if visibility.owns(current_user, product)
-                           or visibility.is_staff(current_user) else [])
+    return render_template(
+        "public/product.html",
+        product=product,
+        is_owner=visibility.owns(current_user, product),
+        confirm_form=ConfirmForm(),
+        interest_form=interest_form_for(current_user, product_id=product.id),
+        suggested=suggestions.suggestions_for_product(product.id)
+        if visibility.owns(current_user, product) or visibility.is_staff(current_user)
+        else [],
+    )
 
 
 @bp.route("/documents/<int:document_id>")
@@ -82,8 +93,12 @@ def download_document(document_id):
     document = get_or_404(Document, document_id)
     if not documents.can_download(current_user, document):
         abort(403)
-    return send_file(documents.path_of(document), mimetype=document.content_type,
-                     as_attachment=True, download_name=document.original_name)
+    return send_file(
+        documents.path_of(document),
+        mimetype=document.content_type,
+        as_attachment=True,
+        download_name=document.original_name,
+    )
 
 
 @bp.route("/healthz")

@@ -1,4 +1,5 @@
 """Faceted search of financing needs and products, and saved searches."""
+
 from flask import Blueprint
 
 bp = Blueprint("search", __name__)

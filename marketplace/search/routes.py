@@ -1,4 +1,5 @@
 """Search pages: thin wrappers around services.search and services.alerts."""
+
 from urllib.parse import parse_qs, urlencode
 
 from flask import abort, flash, redirect, render_template, request, url_for
@@ -7,9 +8,7 @@ from flask_login import current_user, login_required
 
 from marketplace.models import AlertFrequency
 from marketplace.search import bp
-from marketplace.search.forms import (
-    SaveSearchForm,
-)
+from marketplace.search.forms import SaveSearchForm
 from marketplace.security import role_required
 from marketplace.services import ServiceError
 from marketplace.services.search import alerts, product_search, search
@@ -33,8 +32,11 @@ def _results(target: str, run):
     geo = search.geography()
     filters = search.parse_filters(request.args.to_dict(flat=False), target, geo)
     result = run(filters, search.parse_page(request.args.get("page")), geo)
-    form = SaveSearchForm(target=target, query=urlencode(filters.to_params(), doseq=True),
-                          frequency="weekly" if target == "needs" else "never")
+    form = SaveSearchForm(
+        target=target,
+        query=urlencode(filters.to_params(), doseq=True),
+        frequency="weekly" if target == "needs" else "never",
+    )
     return render_template(f"search/{target}.html", result=result, form=form)
 
 
@@ -45,9 +47,13 @@ def saved():
     form, status = SaveSearchForm(), 200
     if form.validate_on_submit():
         try:
-            alerts.save_search(current_user, form.name.data, form.target.data,
-                               parse_qs(form.query.data or ""),
-                               AlertFrequency(form.frequency.data))
+            alerts.save_search(
+                current_user,
+                form.name.data,
+                form.target.data,
+                parse_qs(form.query.data or ""),
+                AlertFrequency(form.frequency.data),
+            )
         except ServiceError as error:
             flash(str(error.message), "danger")
             status = error.status
@@ -56,8 +62,9 @@ def saved():
             return redirect(url_for("search.saved"))
     elif form.is_submitted():
         status = 400
-    return render_template("search/saved.html", form=form,
-                           searches=alerts.saved_searches_of(current_user)), status
+    return render_template(
+        "search/saved.html", form=form, searches=alerts.saved_searches_of(current_user)
+    ), status
 
 
 @bp.post("/saved/<int:search_id>/delete")

@@ -1,4 +1,5 @@
 """Use-cases: each public function is one transaction and checks its own rules."""
+
 from functools import wraps
 
 from marketplace.extensions import db

@@ -1,4 +1,5 @@
 """POST /stripe/webhook: Stripe's signed events, the only way a payment's state changes."""
+
 from flask import Blueprint
 
 bp = Blueprint("stripe_webhook", __name__)

@@ -1,4 +1,5 @@
 """POST /stripe/webhook: the only way a payment's state changes."""
+
 from flask import current_app, jsonify, request
 
 from marketplace.extensions import csrf
@@ -11,8 +12,11 @@ from marketplace.stripe_webhook import bp
 def receive():
     """Verify the signature on the raw body, then apply the event once."""
     try:
-        event = webhooks.verify(request.get_data(), request.headers.get("Stripe-Signature"),
-                                current_app.config.get("STRIPE_WEBHOOK_SECRET"))
+        event = webhooks.verify(
+            request.get_data(),
+            request.headers.get("Stripe-Signature"),
+            current_app.config.get("STRIPE_WEBHOOK_SECRET"),
+        )
     except webhooks.BadEvent as error:
         current_app.logger.warning("Refused a Stripe webhook: %s", error)
         return jsonify(error=str(error)), 400

@@ -3,6 +3,7 @@
 The browser tests run in the SQLite pass only; `make test` installs Chromium first when it can
 (scripts/ensure-chromium.sh). Never `playwright install`: it downloads a browser we do not use.
 """
+
 import json
 import os
 import secrets
@@ -18,8 +19,14 @@ import pytest
 
 ROOT = Path(__file__).resolve().parents[2]
 CHROMIUM = os.environ.get("CHROMIUM", "/usr/bin/chromium")
-LAUNCH_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking",
-               "--disable-component-update", "--disable-sync", "--no-first-run"]
+LAUNCH_ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+]
 ARTIFACTS = ROOT / "artifacts" / "browser"
 SETUP_COMMANDS = (["db", "upgrade"], ["reference", "load"], ["seed-demo"], ["ranker", "train"])
 # The four `flask` commands in one process: importing the app (scikit-learn) takes seconds.
@@ -49,8 +56,10 @@ def _skip_reason() -> str | None:
     if os.environ.get("TEST_DATABASE_URL"):
         return "browser tests run in the SQLite pass only (TEST_DATABASE_URL is set)"
     if not os.access(CHROMIUM, os.X_OK):
-        return (f"Chromium not found at {CHROMIUM}: `make test` installs it "
-                "(apt-get install -y chromium)")
+        return (
+            f"Chromium not found at {CHROMIUM}: `make test` installs it "
+            "(apt-get install -y chromium)"
+        )
     return None
 
 
@@ -61,24 +70,38 @@ def _free_port() -> int:
 
 
 def _server_env(instance: Path) -> dict:
-    env = {key: value for key, value in os.environ.items()
-           if not key.startswith(("FLASK_", "DATABASE_", "STRIPE_", "MAIL_", "RATELIMIT_",
-                                                  "UPLOAD_DIR", "MODEL_DIR"))}
+    env = {
+        key: value
+        for key, value in os.environ.items()
+        if not key.startswith(
+            ("FLASK_", "DATABASE_", "STRIPE_", "MAIL_", "RATELIMIT_", "UPLOAD_DIR", "MODEL_DIR")
+        )
+    }
     return env | {
-        "APP_ENV": "development", "FLASK_APP": "wsgi", "SECRET_KEY": secrets.token_hex(16),
-        "DATABASE_URL": f"sqlite:///{instance / 'browser.db'}", "INSTANCE_DIR": str(instance),
+        "APP_ENV": "development",
+        "FLASK_APP": "wsgi",
+        "SECRET_KEY": secrets.token_hex(16),
+        "DATABASE_URL": f"sqlite:///{instance / 'browser.db'}",
+        "INSTANCE_DIR": str(instance),
         # The journeys sign in many times from one address.
-        "LOGIN_LIMIT_PER_IP": "1000 per minute", "LOGIN_LIMIT_PER_ACCOUNT": "1000 per minute",
-        "LOG_LEVEL": "WARNING", "PYTHONUNBUFFERED": "1",
+        "LOGIN_LIMIT_PER_IP": "1000 per minute",
+        "LOGIN_LIMIT_PER_ACCOUNT": "1000 per minute",
+        "LOG_LEVEL": "WARNING",
+        "PYTHONUNBUFFERED": "1",
     }
 
 
 def _prepare_database(env: dict, log: Path) -> None:
     """Migrate, load the reference data, seed the demo and train the ranker, as `make run` does."""
     with log.open("a") as out:
-        done = subprocess.run([sys.executable, "-c", PREPARE, json.dumps(SETUP_COMMANDS)],
-                              cwd=ROOT, env=env, stdout=out, stderr=subprocess.STDOUT,
-                              timeout=600)
+        done = subprocess.run(
+            [sys.executable, "-c", PREPARE, json.dumps(SETUP_COMMANDS)],
+            cwd=ROOT,
+            env=env,
+            stdout=out,
+            stderr=subprocess.STDOUT,
+            timeout=600,
+        )
     if done.returncode:
         pytest.fail(f"preparing the database failed:\n{log.read_text()[-3000:]}", pytrace=False)
 
@@ -110,9 +133,25 @@ def live_server(tmp_path_factory):
     # One worker: the login limiter and SQLite both want a single process; threads serve assets.
     with log.open("a") as out:
         server = subprocess.Popen(
-            [sys.executable, "-m", "gunicorn", "--workers", "1", "--threads", "4",
-             "--bind", f"127.0.0.1:{port}", "--access-logfile", "-", "wsgi:app"],
-            cwd=ROOT, env=env, stdout=out, stderr=subprocess.STDOUT)
+            [
+                sys.executable,
+                "-m",
+                "gunicorn",
+                "--workers",
+                "1",
+                "--threads",
+                "4",
+                "--bind",
+                f"127.0.0.1:{port}",
+                "--access-logfile",
+                "-",
+                "wsgi:app",
+            ],
+            cwd=ROOT,
+            env=env,
+            stdout=out,
+            stderr=subprocess.STDOUT,
+        )
     url = f"http://127.0.0.1:{port}"
     try:
         _prepare_database(env, instance / "prepare.log")
@@ -165,9 +204,12 @@ def new_page(browser, live_server, axe_report, request):
     contexts = []
 
     def open_page(locale: str = "en", width: int = 1280, height: int = 900):
-        context = browser.new_context(base_url=live_server.url, locale=ACCEPT_LANGUAGE[locale],
-                                      viewport={"width": width, "height": height},
-                                      reduced_motion="reduce")
+        context = browser.new_context(
+            base_url=live_server.url,
+            locale=ACCEPT_LANGUAGE[locale],
+            viewport={"width": width, "height": height},
+            reduced_motion="reduce",
+        )
         context.set_default_timeout(TIMEOUT_MS)
         load_axe(context)
         contexts.append(context)
@@ -178,8 +220,9 @@ def new_page(browser, live_server, axe_report, request):
     if request.session.testsfailed > failures_before:
         pages = [page for context in contexts for page in context.pages]
         for number, page in enumerate(pages):
-            page.screenshot(path=ARTIFACTS / f"FAILED-{request.node.name}-{number}.png",
-                            full_page=True)
+            page.screenshot(
+                path=ARTIFACTS / f"FAILED-{request.node.name}-{number}.png", full_page=True
+            )
         print("".join(live_server.log.read_text().splitlines(keepends=True)[-40:]))
     for context in contexts:
         context.close()

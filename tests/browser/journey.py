@@ -2,6 +2,7 @@
 
 Selectors use ids, names and hrefs, never English text, so one journey runs in every locale.
 """
+
 import re
 import secrets
 from dataclasses import dataclass, field
@@ -45,7 +46,8 @@ ENGLISH_UI = re.compile(
     r"My projects|My products|My deals|New product|New financing need|Search|Review queue|"
     r"Broker desk|Deal pipeline|Needs to publish|Organisations|Ranker|Administration|"
     r"Exchange rates|Overview|Membership|Payments|Saved searches|Unpaid listing fees|"
-    r"Green Silk Road)\b")
+    r"Green Silk Road)\b"
+)
 
 # What a focus indicator can change; compared unfocused and focused (transitions are off:
 # contexts ask for reduced motion).
@@ -92,23 +94,35 @@ class Journey:
         self.page.wait_for_load_state("load")
         where = f"{self.name}/{self.locale}/{step} ({self.page.url})"
         self._axe(where)
-        assert self.page.title().strip() and not self.page.title().startswith("·"), \
+        assert self.page.title().strip() and not self.page.title().startswith("·"), (
             f"{where}: the page has no title"
+        )
         unlabelled = self.page.evaluate(UNLABELLED_FIELDS_JS)
         assert not unlabelled, f"{where}: form fields without a label: {unlabelled}"
         expect(self.page.locator("html")).to_have_attribute("lang", self.locale.replace("_", "-"))
         if self.locale != "en":
             leaked = ENGLISH_UI.findall(self.page.evaluate(NAV_TEXT_JS))
             assert not leaked, f"{where}: English in the main navigation: {sorted(set(leaked))}"
-        self.page.screenshot(path=ARTIFACTS / f"{self.name}-{self.locale}-{step}.png",
-                             full_page=True)
+        self.page.screenshot(
+            path=ARTIFACTS / f"{self.name}-{self.locale}-{step}.png", full_page=True
+        )
 
     def _axe(self, where: str) -> None:
         violations = AXE.run(self.page).response["violations"]
-        self.report.extend({"page": where, "rule": v["id"], "impact": v["impact"],
-                            "targets": [n["target"] for n in v["nodes"]]} for v in violations)
-        blocking = [f"{v['id']} ({v['impact']}): {[n['target'] for n in v['nodes']][:5]}"
-                    for v in violations if v["impact"] in BLOCKING]
+        self.report.extend(
+            {
+                "page": where,
+                "rule": v["id"],
+                "impact": v["impact"],
+                "targets": [n["target"] for n in v["nodes"]],
+            }
+            for v in violations
+        )
+        blocking = [
+            f"{v['id']} ({v['impact']}): {[n['target'] for n in v['nodes']][:5]}"
+            for v in violations
+            if v["impact"] in BLOCKING
+        ]
         assert not blocking, f"{where}: axe-core found " + "; ".join(blocking)
 
     def on_phone(self) -> None:
@@ -138,8 +152,9 @@ class Journey:
         else:
             raise AssertionError(f"{self.page.url}: {target} not reached with Tab")
         assert target.evaluate("el => el.matches(':focus-visible')")
-        assert target.evaluate(FOCUS_STYLE_JS) != unfocused, \
+        assert target.evaluate(FOCUS_STYLE_JS) != unfocused, (
             f"{self.page.url}: {target} looks the same with and without the keyboard focus"
+        )
         self.page.keyboard.press(key)
         self.keyboard_actions += 1
 
@@ -160,8 +175,9 @@ class Journey:
         toggler = page.locator("button.navbar-toggler")
         if toggler.is_visible() and toggler.get_attribute("aria-expanded") != "true":
             toggler.click()
-        dropdown = page.locator(f"nav.navbar .dropdown:has(a[href='{href}']) "
-                                "[data-bs-toggle='dropdown']")
+        dropdown = page.locator(
+            f"nav.navbar .dropdown:has(a[href='{href}']) [data-bs-toggle='dropdown']"
+        )
         if not link.is_visible() and dropdown.count():
             dropdown.first.click()
         link.click()
@@ -175,8 +191,9 @@ class Journey:
         page.locator("form #submit").click()
         expect(page).not_to_have_url(re.compile(r"/auth/login"))
 
-    def register(self, role: str, email: str, name: str, organisation: str, hub: str,
-                 country: str) -> None:
+    def register(
+        self, role: str, email: str, name: str, organisation: str, hub: str, country: str
+    ) -> None:
         """Create an account through the form, submitting it with the keyboard."""
         page = self.page
         page.locator("a[href='/auth/register']").first.click()

@@ -3,6 +3,7 @@
 The contrast test reads the colours from the stylesheets themselves, so it needs no browser and
 runs in both passes; the page tests drive Chromium like the journeys.
 """
+
 import re
 from pathlib import Path
 
@@ -11,8 +12,9 @@ import pytest
 
 ROOT = Path(__file__).resolve().parents[2]
 SITE_CSS = (ROOT / "marketplace" / "static" / "css" / "site.css").read_text()
-BOOTSTRAP_CSS = (Path(flask_bootstrap.__file__).parent / "static" / "bootstrap5" / "css"
-                 / "bootstrap.min.css").read_text()
+BOOTSTRAP_CSS = (
+    Path(flask_bootstrap.__file__).parent / "static" / "bootstrap5" / "css" / "bootstrap.min.css"
+).read_text()
 WHITE, LIGHT = "#ffffff", "#f8f9fa"  # page background; .bg-light (footer) and .btn-outline-light
 AA_NORMAL_TEXT = 4.5
 
@@ -25,14 +27,15 @@ def _css_colour(pattern: str, css: str = SITE_CSS) -> str:
 
 def relative_luminance(hex_colour: str) -> float:
     """WCAG 2.x relative luminance of an sRGB colour written #rrggbb."""
-    channels = [int(hex_colour.lstrip("#")[i:i + 2], 16) / 255 for i in (0, 2, 4)]
+    channels = [int(hex_colour.lstrip("#")[i : i + 2], 16) / 255 for i in (0, 2, 4)]
     linear = [c / 12.92 if c <= 0.04045 else ((c + 0.055) / 1.055) ** 2.4 for c in channels]
     return 0.2126 * linear[0] + 0.7152 * linear[1] + 0.0722 * linear[2]
 
 
 def contrast(foreground: str, background: str) -> float:
-    lighter, darker = sorted((relative_luminance(foreground), relative_luminance(background)),
-                             reverse=True)
+    lighter, darker = sorted(
+        (relative_luminance(foreground), relative_luminance(background)), reverse=True
+    )
     return (lighter + 0.05) / (darker + 0.05)
 
 
@@ -49,24 +52,32 @@ BODY_TEXT = _css_colour(r"--bs-body-color:(#[0-9a-fA-F]{6})", BOOTSTRAP_CSS)
 HERO = _css_colour(r"\.hero\s*\{\s*background:\s*(#[0-9a-fA-F]{6})")
 
 
-@pytest.mark.parametrize(("what", "foreground", "background"), [
-    ("navigation and brand buttons: white on the brand green", WHITE, BRAND),
-    ("brand buttons when hovered or focused", WHITE, BRAND_DARK),
-    ("language switch button on the brand green", LIGHT, BRAND),
-    ("links on white", LINK, WHITE),
-    ("body text on white", BODY_TEXT, WHITE),
-    ("secondary text on white", SECONDARY_TEXT, WHITE),
-    ("secondary text in the footer", SECONDARY_TEXT, LIGHT),
-    ("body text on the landing page's hero", BODY_TEXT, HERO),
-    ("links on the landing page's hero", LINK, HERO),
-])
+@pytest.mark.parametrize(
+    ("what", "foreground", "background"),
+    [
+        ("navigation and brand buttons: white on the brand green", WHITE, BRAND),
+        ("brand buttons when hovered or focused", WHITE, BRAND_DARK),
+        ("language switch button on the brand green", LIGHT, BRAND),
+        ("links on white", LINK, WHITE),
+        ("body text on white", BODY_TEXT, WHITE),
+        ("secondary text on white", SECONDARY_TEXT, WHITE),
+        ("secondary text in the footer", SECONDARY_TEXT, LIGHT),
+        ("body text on the landing page's hero", BODY_TEXT, HERO),
+        ("links on the landing page's hero", LINK, HERO),
+    ],
+)
 def test_theme_colours_have_at_least_4_5_to_1_contrast(what, foreground, background):
     ratio = contrast(foreground, background)
     assert ratio >= AA_NORMAL_TEXT, f"{what}: {foreground} on {background} is {ratio:.2f}:1"
 
 
-PUBLIC_PAGES = [("home", "/"), ("sign-in", "/auth/login"), ("register", "/auth/register"),
-                ("forgot-password", "/auth/forgot"), ("not-found", "/no-such-page")]
+PUBLIC_PAGES = [
+    ("home", "/"),
+    ("sign-in", "/auth/login"),
+    ("register", "/auth/register"),
+    ("forgot-password", "/auth/forgot"),
+    ("not-found", "/no-such-page"),
+]
 
 
 @pytest.mark.browser
@@ -95,5 +106,6 @@ def test_skip_link_is_the_first_tab_stop_and_jumps_to_the_content(new_page):
     Journey(page, "visitor", "en").press_with_keyboard(page.locator("a.skip-link"), max_tabs=1)
     page.wait_for_url("**#main")
     page.keyboard.press("Tab")
-    assert page.evaluate("document.activeElement.closest('main') !== null"), \
+    assert page.evaluate("document.activeElement.closest('main') !== null"), (
         "after the skip link, Tab should land in the main content"
+    )

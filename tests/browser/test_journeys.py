@@ -3,6 +3,7 @@
 Every page a journey visits is checked (see journey.Journey.check) and photographed to
 artifacts/browser/; each journey ends with a phone-sized (390 px) check and screenshot.
 """
+
 import re
 import secrets
 
@@ -43,8 +44,9 @@ def test_owner_journey(journey, new_page, axe_report, locale):
     then sees it published with suggested products and their reasons."""
     page, token = journey.page, secrets.token_hex(3)
     journey.check("home")
-    journey.register("owner", unique_email("owner", locale), "Amina Khan",
-                     f"Indus Solar {token}", "other", "PK")
+    journey.register(
+        "owner", unique_email("owner", locale), "Amina Khan", f"Indus Solar {token}", "other", "PK"
+    )
     journey.check("dashboard")
 
     page.locator("main a[href='/owner/needs/new']").click()
@@ -135,8 +137,14 @@ def test_investor_journey(journey, locale):
     """Register, create and activate a product, search needs with facets, save the search and
     express interest in a need."""
     page, token = journey.page, secrets.token_hex(3)
-    journey.register("investor", unique_email("investor", locale), "Wong Ka Yan",
-                     f"Harbour Green Capital {token}", "hong_kong", "HK")
+    journey.register(
+        "investor",
+        unique_email("investor", locale),
+        "Wong Ka Yan",
+        f"Harbour Green Capital {token}",
+        "hong_kong",
+        "HK",
+    )
     journey.check("dashboard")
 
     page.locator("main a[href='/investor/products/new']").click()
@@ -152,7 +160,8 @@ def test_investor_journey(journey, locale):
 
     page.reload()  # Tab from the top of the page to the main action.
     journey.press_with_keyboard(
-        page.locator(f"form[action='/investor/products/{product_id}/activate'] button"), "Space")
+        page.locator(f"form[action='/investor/products/{product_id}/activate'] button"), "Space"
+    )
     journey.expect_success()
     journey.check("product-active")
 
@@ -162,12 +171,14 @@ def test_investor_journey(journey, locale):
     journey.check("search")
     page.locator("section[aria-labelledby='facet-sector'] a[href*='sector=solar']").click()
     page.wait_for_url(re.compile(r"sector=solar"))
-    page.locator("section[aria-labelledby='facet-instrument'] a[href*='instrument=green_loan']")\
-        .click()
+    page.locator(
+        "section[aria-labelledby='facet-instrument'] a[href*='instrument=green_loan']"
+    ).click()
     page.wait_for_url(re.compile(r"instrument=green_loan"))
     assert "sector=solar" in page.url
-    expect(page.locator("section[aria-labelledby='facet-sector'] a[aria-current='true']"))\
-        .to_have_count(1)
+    expect(
+        page.locator("section[aria-labelledby='facet-sector'] a[aria-current='true']")
+    ).to_have_count(1)
     expect(results.first).to_be_visible()
     journey.check("search-facets")
     search_url = page.url
@@ -194,8 +205,9 @@ def test_investor_journey(journey, locale):
     journey.check("interest-sent")
 
     journey.follow_nav("/deals/")
-    expect(page.locator("section[aria-labelledby='interests-heading'] li").first)\
-        .to_contain_text(name)
+    expect(page.locator("section[aria-labelledby='interests-heading'] li").first).to_contain_text(
+        name
+    )
     journey.check("my-deals")
     journey.on_phone()
 
@@ -210,9 +222,13 @@ def _fill_product(page, name: str, locale: str) -> None:
     page.locator("#tenor_min_years").fill("3")
     page.locator("#tenor_max_years").fill("18")
     page.locator("#countries").select_option(["PK", "VN", "ID"])
-    for box in ("#sectors input[value='solar']", "#sectors input[value='wind']",
-                "#instruments input[value='green_loan']", "#stages input[value='financing']",
-                "#stages input[value='construction']"):
+    for box in (
+        "#sectors input[value='solar']",
+        "#sectors input[value='wind']",
+        "#instruments input[value='green_loan']",
+        "#stages input[value='financing']",
+        "#stages input[value='construction']",
+    ):
         page.locator(box).check()
 
 

@@ -39,8 +39,9 @@ CONFIGS = [RuleConfig(), RuleConfig(ticket_tolerance=0.35, max_missed=0, text_we
 @pytest.mark.parametrize("k", [5, 120, 400])
 @pytest.mark.parametrize("need_is_query", [True, False], ids=["need→products", "product→needs"])
 def test_screen_matches_rule_parts(index, config, k, need_is_query):
-    queries, items = (index.needs, index.products) if need_is_query else (index.products,
-                                                                          index.needs)
+    queries, items = (
+        (index.needs, index.products) if need_is_query else (index.products, index.needs)
+    )
     for record in queries.records:
         if need_is_query:
             query = index.need_query(record)

@@ -1,4 +1,5 @@
 """Accounts: registration, sign-in, password changes and resets, profiles and staff creation."""
+
 from dataclasses import dataclass
 
 from flask import current_app
@@ -38,8 +39,10 @@ def register(data: Registration) -> User:
     if find_by_email(data.email):
         raise ServiceError(_l("An account with this email already exists."), 409)
     organisation = Organisation(
-        name=data.organisation_name.strip(), kind=SELF_SERVICE_ROLES[data.role],
-        hub=data.hub, country_iso2=data.country_iso2,
+        name=data.organisation_name.strip(),
+        kind=SELF_SERVICE_ROLES[data.role],
+        hub=data.hub,
+        country_iso2=data.country_iso2,
     )
     user = _new_user(data.email, data.password, data.display_name, data.role, organisation)
     user.locale = data.locale
@@ -49,8 +52,12 @@ def register(data: Registration) -> User:
 
 
 def _new_user(email, password, display_name, role, organisation) -> User:
-    user = User(email=User.normalise_email(email), display_name=display_name.strip(), role=role,
-                organisation=organisation)
+    user = User(
+        email=User.normalise_email(email),
+        display_name=display_name.strip(),
+        role=role,
+        organisation=organisation,
+    )
     user.set_password(password)
     db.session.add(user)
     db.session.flush()
@@ -122,8 +129,14 @@ def reset_password(user: User, new_password: str) -> None:
     db.session.commit()
 
 
-def create_staff_user(email: str, password: str, display_name: str, role: Role,
-                      organisation: Organisation, actor: User | None = None) -> User:
+def create_staff_user(
+    email: str,
+    password: str,
+    display_name: str,
+    role: Role,
+    organisation: Organisation,
+    actor: User | None = None,
+) -> User:
     """An admin (in the UI or `flask users create`) adds any kind of account."""
     if find_by_email(email):
         raise ServiceError(_l("An account with this email already exists."), 409)

@@ -1,4 +1,5 @@
 """Writing the audit trail; callers commit it with the change it records."""
+
 from flask import has_request_context, request
 
 from marketplace.extensions import db

@@ -1,4 +1,5 @@
 """Brokers' verification of organisations and of the taxonomy claims of needs."""
+
 from flask_babel import lazy_gettext as _l
 
 from marketplace.extensions import db
@@ -7,8 +8,9 @@ from marketplace.services import ServiceError
 from marketplace.services.accounts.audit import record
 
 
-def decide_verification(organisation: Organisation, status: VerificationStatus, reason: str,
-                        broker: User) -> None:
+def decide_verification(
+    organisation: Organisation, status: VerificationStatus, reason: str, broker: User
+) -> None:
     """Mark an organisation verified or rejected; a rejection needs a reason."""
     if status not in (VerificationStatus.VERIFIED, VerificationStatus.REJECTED):
         raise ServiceError(_l("Choose verified or rejected."))
@@ -20,8 +22,14 @@ def decide_verification(organisation: Organisation, status: VerificationStatus, 
     organisation.verification_reason = reason or None
     organisation.verified_by_id = broker.id
     organisation.verified_at = utcnow()
-    record("organisation.verification", actor=broker, target=organisation,
-           old=str(old), new=str(status), reason=reason)
+    record(
+        "organisation.verification",
+        actor=broker,
+        target=organisation,
+        old=str(old),
+        new=str(status),
+        reason=reason,
+    )
     db.session.commit()
 
 
@@ -33,8 +41,9 @@ def request_verification(organisation: Organisation, user: User) -> None:
     db.session.commit()
 
 
-def decide_taxonomy_claim(need: FinancingNeed, status: VerificationStatus, reason: str,
-                          broker: User) -> None:
+def decide_taxonomy_claim(
+    need: FinancingNeed, status: VerificationStatus, reason: str, broker: User
+) -> None:
     """Mark a need's taxonomy claim verified or rejected; a rejection needs a reason."""
     if status not in (VerificationStatus.VERIFIED, VerificationStatus.REJECTED):
         raise ServiceError(_l("Choose verified or rejected."))
@@ -44,6 +53,12 @@ def decide_taxonomy_claim(need: FinancingNeed, status: VerificationStatus, reaso
     old = need.taxonomy_claim_status
     need.taxonomy_claim_status, need.taxonomy_claim_reason = status, reason or None
     need.taxonomy_claim_decided_by_id, need.taxonomy_claim_decided_at = broker.id, utcnow()
-    record("need.taxonomy_claim", actor=broker, target=need, old=str(old), new=str(status),
-           reason=reason)
+    record(
+        "need.taxonomy_claim",
+        actor=broker,
+        target=need,
+        old=str(old),
+        new=str(status),
+        reason=reason,
+    )
     db.session.commit()

@@ -1,4 +1,5 @@
 """Who takes part in a deal's conversation: the one rule messages and attachments both follow."""
+
 from marketplace.extensions import db
 from marketplace.models import Conversation, ConversationParticipant, Role, User
 
@@ -14,4 +15,6 @@ def can_read(conversation: Conversation, user: User) -> bool:
         return True
     match = conversation.match
     return user.role in (Role.OWNER, Role.INVESTOR) and user.organisation_id in (
-        match.need.organisation_id, match.product.organisation_id)
+        match.need.organisation_id,
+        match.product.organisation_id,
+    )

@@ -1,18 +1,12 @@
 """Messages between the parties of an introduced match, with unread counts and email notices."""
+
 from flask import url_for
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import and_, func, or_, select
 
 from marketplace.extensions import db
 from marketplace.mail import send_template
-from marketplace.models import (
-    Conversation,
-    ConversationParticipant,
-    Message,
-    Role,
-    User,
-    utcnow,
-)
+from marketplace.models import Conversation, ConversationParticipant, Message, Role, User, utcnow
 from marketplace.services import ServiceError, transactional
 from marketplace.services.accounts.audit import record
 from marketplace.services.deals.access import participant
@@ -22,8 +16,9 @@ MAX_MESSAGE = 5000
 
 
 @transactional
-def post(conversation: Conversation, sender: User, body: str,
-         attachment: tuple[str, bytes] | None = None) -> Message:
+def post(
+    conversation: Conversation, sender: User, body: str, attachment: tuple[str, bytes] | None = None
+) -> Message:
     """Add a message (and optionally a document) and notify the other participants by email."""
     body = (body or "").strip()
     if not body and not attachment:
@@ -58,8 +53,15 @@ def _notify(conversation: Conversation, sender: User) -> None:
     for member in conversation.participants:
         user = member.user
         if user.id != sender.id and user.active:
-            send_template(user.email, user.locale, _l("New message on Green Silk Road"),
-                          "new_message", user=user, sender=sender, link=link)
+            send_template(
+                user.email,
+                user.locale,
+                _l("New message on Green Silk Road"),
+                "new_message",
+                user=user,
+                sender=sender,
+                link=link,
+            )
 
 
 def mark_read(conversation: Conversation, user: User) -> None:
@@ -73,13 +75,22 @@ def unread_counts(user: User) -> dict[int, int]:
     """Unread messages from others, per conversation the user takes part in."""
     rows = db.session.execute(
         select(Message.conversation_id, func.count(Message.id))
-        .join(ConversationParticipant, and_(
-            ConversationParticipant.conversation_id == Message.conversation_id,
-            ConversationParticipant.user_id == user.id))
-        .where(Message.sender_id != user.id, or_(
-            ConversationParticipant.last_read_at.is_(None),
-            Message.created_at > ConversationParticipant.last_read_at))
-        .group_by(Message.conversation_id))
+        .join(
+            ConversationParticipant,
+            and_(
+                ConversationParticipant.conversation_id == Message.conversation_id,
+                ConversationParticipant.user_id == user.id,
+            ),
+        )
+        .where(
+            Message.sender_id != user.id,
+            or_(
+                ConversationParticipant.last_read_at.is_(None),
+                Message.created_at > ConversationParticipant.last_read_at,
+            ),
+        )
+        .group_by(Message.conversation_id)
+    )
     return dict(rows.all())
 
 
@@ -87,5 +98,6 @@ def conversations_for(user: User) -> list[Conversation]:
     query = select(Conversation).order_by(Conversation.created_at.desc())
     if user.role != Role.ADMIN:
         query = query.join(ConversationParticipant).where(
-            ConversationParticipant.user_id == user.id)
+            ConversationParticipant.user_id == user.id
+        )
     return list(db.session.scalars(query))

@@ -1,4 +1,5 @@
 """Introductions and the deal pipeline: introduced → in negotiation → term sheet → closed."""
+
 from datetime import date
 from decimal import Decimal
 
@@ -27,15 +28,18 @@ from marketplace.services.reference.fx import to_usd
 
 OPEN_DEAL = (MatchStatus.INTRODUCED, MatchStatus.IN_NEGOTIATION, MatchStatus.TERM_SHEET)
 PIPELINE = (*OPEN_DEAL, MatchStatus.CLOSED_WON, MatchStatus.CLOSED_LOST)
-NEXT_STAGE = {MatchStatus.INTRODUCED: MatchStatus.IN_NEGOTIATION,
-              MatchStatus.IN_NEGOTIATION: MatchStatus.TERM_SHEET}
+NEXT_STAGE = {
+    MatchStatus.INTRODUCED: MatchStatus.IN_NEGOTIATION,
+    MatchStatus.IN_NEGOTIATION: MatchStatus.TERM_SHEET,
+}
 
 
 def party_users(match: Match) -> list[User]:
     """Active users of the two organisations, owner side first."""
     org_ids = (match.need.organisation_id, match.product.organisation_id)
-    users = db.session.scalars(select(User).where(User.organisation_id.in_(org_ids),
-                                                  User.active).order_by(User.id)).all()
+    users = db.session.scalars(
+        select(User).where(User.organisation_id.in_(org_ids), User.active).order_by(User.id)
+    ).all()
     return sorted(users, key=lambda u: u.organisation_id != org_ids[0])
 
 
@@ -46,8 +50,10 @@ def introduce(match: Match, broker: User) -> Conversation:
     db.session.add(conversation)
     db.session.flush()
     people = {user.id for user in party_users(match)} | {broker.id}
-    db.session.add_all(ConversationParticipant(conversation_id=conversation.id, user_id=user_id)
-                       for user_id in sorted(people))
+    db.session.add_all(
+        ConversationParticipant(conversation_id=conversation.id, user_id=user_id)
+        for user_id in sorted(people)
+    )
     return conversation
 
 
@@ -55,11 +61,20 @@ def notify_introduction(match: Match) -> None:
     """Tell both parties, in the app and by email, that a broker introduced them."""
     link = url_for("deals.match_detail", match_id=match.id)
     for user in party_users(match):
-        db.session.add(Notification(user_id=user.id, kind="introduced", link=link,
-                                    params={"match_id": match.id}))
-        send_template(user.email, user.locale, _l("You have been introduced"), "introduced",
-                      user=user, match=match, link=url_for("deals.match_detail",
-                                                           match_id=match.id, _external=True))
+        db.session.add(
+            Notification(
+                user_id=user.id, kind="introduced", link=link, params={"match_id": match.id}
+            )
+        )
+        send_template(
+            user.email,
+            user.locale,
+            _l("You have been introduced"),
+            "introduced",
+            user=user,
+            match=match,
+            link=url_for("deals.match_detail", match_id=match.id, _external=True),
+        )
     db.session.commit()
 
 
@@ -72,8 +87,12 @@ def respond(match_id: int, user: User, accepted: bool) -> Match:
         raise ServiceError(_l("You can only answer an introduction that is still open."), 409)
     setattr(match, f"{side}_response", "accepted" if accepted else "declined")
     if not accepted:
-        match.lost_reason = str(_l("The introduction was declined by the %(side)s.",
-                                   side=_l("project owner") if side == "owner" else _l("investor")))
+        match.lost_reason = str(
+            _l(
+                "The introduction was declined by the %(side)s.",
+                side=_l("project owner") if side == "owner" else _l("investor"),
+            )
+        )
         log_event(match, user, MatchStatus.CLOSED_LOST, note=match.lost_reason)
     else:
         record("match.introduction_accepted", actor=user, target=match, side=side)
@@ -105,9 +124,16 @@ def advance(match_id: int, broker: User, expected_version: int | None = None) ->
 
 
 @transactional
-def close_won(match_id: int, broker: User, amount: Decimal, currency: str, instrument: str,
-              closed_on: date, success_fee_percent: Decimal | None = None,
-              expected_version: int | None = None) -> Match:
+def close_won(
+    match_id: int,
+    broker: User,
+    amount: Decimal,
+    currency: str,
+    instrument: str,
+    closed_on: date,
+    success_fee_percent: Decimal | None = None,
+    expected_version: int | None = None,
+) -> Match:
     """Close a deal as won: record what was financed; the need becomes financed."""
     match = _open_deal(match_id, expected_version)
     if amount <= 0:
@@ -125,8 +151,9 @@ def close_won(match_id: int, broker: User, amount: Decimal, currency: str, instr
 
 
 @transactional
-def close_lost(match_id: int, broker: User, reason: str,
-               expected_version: int | None = None) -> Match:
+def close_lost(
+    match_id: int, broker: User, reason: str, expected_version: int | None = None
+) -> Match:
     """Close a deal as lost, with the reason."""
     match = _open_deal(match_id, expected_version)
     if not reason.strip():
@@ -146,8 +173,12 @@ def _open_deal(match_id: int, expected_version: int | None) -> Match:
 
 def amount_still_needed_usd(need: FinancingNeed) -> Decimal:
     """What co-financiers could still cover after the deals closed won."""
-    financed = sum((m.amount_financed_usd or Decimal(0)) for m in db.session.scalars(
-        select(Match).where(Match.need_id == need.id, Match.status == MatchStatus.CLOSED_WON)))
+    financed = sum(
+        (m.amount_financed_usd or Decimal(0))
+        for m in db.session.scalars(
+            select(Match).where(Match.need_id == need.id, Match.status == MatchStatus.CLOSED_WON)
+        )
+    )
     return max(need.amount_usd - financed, Decimal(0))
 
 
@@ -178,10 +209,16 @@ def contacts_for(user: User, match: Match) -> list[User] | None:
         return None
     if side == "investor" and not _membership_rights(user):
         return None
-    org_ids = {"owner": [match.product.organisation_id], "investor": [match.need.organisation_id],
-               None: [match.need.organisation_id, match.product.organisation_id]}[side]
-    return list(db.session.scalars(select(User).where(User.organisation_id.in_(org_ids),
-                                                      User.active).order_by(User.id)))
+    org_ids = {
+        "owner": [match.product.organisation_id],
+        "investor": [match.need.organisation_id],
+        None: [match.need.organisation_id, match.product.organisation_id],
+    }[side]
+    return list(
+        db.session.scalars(
+            select(User).where(User.organisation_id.in_(org_ids), User.active).order_by(User.id)
+        )
+    )
 
 
 def _membership_rights(user: User) -> bool:
@@ -191,13 +228,31 @@ def _membership_rights(user: User) -> bool:
 def pipeline_board() -> list[dict]:
     """For each deal stage: how many deals and their total in USD (need amount, or financed)."""
     amount = func.coalesce(Match.amount_financed_usd, FinancingNeed.amount_usd)
-    rows = dict((status, (count, total)) for status, count, total in db.session.execute(
-        select(Match.status, func.count(Match.id), func.coalesce(func.sum(amount), 0))
-        .join(Match.need).where(Match.status.in_(PIPELINE)).group_by(Match.status)))
-    return [{"status": status, "count": rows.get(status, (0, 0))[0],
-             "usd": Decimal(rows.get(status, (0, 0))[1])} for status in PIPELINE]
+    rows = dict(
+        (status, (count, total))
+        for status, count, total in db.session.execute(
+            select(Match.status, func.count(Match.id), func.coalesce(func.sum(amount), 0))
+            .join(Match.need)
+            .where(Match.status.in_(PIPELINE))
+            .group_by(Match.status)
+        )
+    )
+    return [
+        {
+            "status": status,
+            "count": rows.get(status, (0, 0))[0],
+            "usd": Decimal(rows.get(status, (0, 0))[1]),
+        }
+        for status in PIPELINE
+    ]
 
 
 def deals_in(status: MatchStatus, limit: int = 100) -> list[Match]:
-    return list(db.session.scalars(select(Match).where(Match.status == status)
-                                   .order_by(Match.updated_at.desc()).limit(limit)))
+    return list(
+        db.session.scalars(
+            select(Match)
+            .where(Match.status == status)
+            .order_by(Match.updated_at.desc())
+            .limit(limit)
+        )
+    )

@@ -1,4 +1,5 @@
 """Uploaded documents: PDF, XLSX or DOCX only, checked by content, stored outside static/."""
+
 import hashlib
 import io
 import uuid
@@ -33,8 +34,13 @@ CONTENT_TYPES = {
 }
 # An Office Open XML file is a ZIP whose main part sits in this folder.
 _OOXML_MAIN_PART = {"xlsx": "xl/", "docx": "word/"}
-INTRODUCED_OR_LATER = (MatchStatus.INTRODUCED, MatchStatus.IN_NEGOTIATION, MatchStatus.TERM_SHEET,
-                       MatchStatus.CLOSED_WON, MatchStatus.CLOSED_LOST)
+INTRODUCED_OR_LATER = (
+    MatchStatus.INTRODUCED,
+    MatchStatus.IN_NEGOTIATION,
+    MatchStatus.TERM_SHEET,
+    MatchStatus.CLOSED_WON,
+    MatchStatus.CLOSED_LOST,
+)
 
 
 def detect_kind(filename: str, content: bytes) -> str:
@@ -45,14 +51,16 @@ def detect_kind(filename: str, content: bytes) -> str:
     if not content:
         raise ServiceError(_l("The file is empty."))
     if len(content) > MAX_DOCUMENT_BYTES:
-        raise ServiceError(_l("The file is larger than %(mb)d MB.",
-                              mb=MAX_DOCUMENT_BYTES // (1024 * 1024)), 413)
+        raise ServiceError(
+            _l("The file is larger than %(mb)d MB.", mb=MAX_DOCUMENT_BYTES // (1024 * 1024)), 413
+        )
     if extension == "pdf" and content.startswith(b"%PDF-"):
         return extension
     if extension in _OOXML_MAIN_PART and _is_ooxml(content, _OOXML_MAIN_PART[extension]):
         return extension
-    raise ServiceError(_l("The file's content is not a valid %(kind)s document.",
-                          kind=extension.upper()))
+    raise ServiceError(
+        _l("The file's content is not a valid %(kind)s document.", kind=extension.upper())
+    )
 
 
 def _is_ooxml(content: bytes, main_part: str) -> bool:
@@ -75,10 +83,15 @@ def new_document(filename: str, content: bytes, uploaded_by: User, **owner) -> D
     stored = f"{uuid.uuid4().hex}.{kind}"
     folder = Path(current_app.config["UPLOAD_DIR"])
     folder.mkdir(parents=True, exist_ok=True)
-    document = Document(uploaded_by_id=uploaded_by.id, original_name=_safe_display_name(filename),
-                        stored_name=stored, content_type=CONTENT_TYPES[kind],
-                        size_bytes=len(content), sha256=hashlib.sha256(content).hexdigest(),
-                        **owner)
+    document = Document(
+        uploaded_by_id=uploaded_by.id,
+        original_name=_safe_display_name(filename),
+        stored_name=stored,
+        content_type=CONTENT_TYPES[kind],
+        size_bytes=len(content),
+        sha256=hashlib.sha256(content).hexdigest(),
+        **owner,
+    )
     db.session.add(document)
     (folder / stored).write_bytes(content)
     return document
@@ -128,10 +141,16 @@ def _in_conversation_of(user: User, message_id: int) -> bool:
 
 
 def _introduced(need_id: int, organisation_id: int) -> bool:
-    return db.session.scalar(select(exists().where(
-        Match.need_id == need_id, Match.status.in_(INTRODUCED_OR_LATER),
-        Match.product_id == FinanceProduct.id,
-        FinanceProduct.organisation_id == organisation_id)))
+    return db.session.scalar(
+        select(
+            exists().where(
+                Match.need_id == need_id,
+                Match.status.in_(INTRODUCED_OR_LATER),
+                Match.product_id == FinanceProduct.id,
+                FinanceProduct.organisation_id == organisation_id,
+            )
+        )
+    )
 
 
 @transactional

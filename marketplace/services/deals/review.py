@@ -3,6 +3,7 @@
 Decisions are the ranker's training labels. Two brokers acting on one match at once: the row is
 locked (SELECT … FOR UPDATE on PostgreSQL) and versioned, so exactly one decision wins.
 """
+
 from flask_babel import lazy_gettext as _l
 
 from marketplace.i18n import label
@@ -13,8 +14,13 @@ from marketplace.services.matching.events import commit_or_conflict, lock_match,
 
 
 @transactional
-def reject(match_id: int, broker: User, reason: RejectReason, note: str = "",
-           expected_version: int | None = None) -> Match:
+def reject(
+    match_id: int,
+    broker: User,
+    reason: RejectReason,
+    note: str = "",
+    expected_version: int | None = None,
+) -> Match:
     """Reject a suggested match with a reason code (a negative training label)."""
     match = lock_match(match_id, expected_version)
     _require_undecided(match)
@@ -28,8 +34,9 @@ def reject(match_id: int, broker: User, reason: RejectReason, note: str = "",
 
 
 @transactional
-def accept(match_id: int, broker: User, note: str = "",
-           expected_version: int | None = None) -> Match:
+def accept(
+    match_id: int, broker: User, note: str = "", expected_version: int | None = None
+) -> Match:
     """Accept a suggested match (a positive label) and introduce the parties."""
 
     match = lock_match(match_id, expected_version)
@@ -45,5 +52,10 @@ def accept(match_id: int, broker: User, note: str = "",
 
 def _require_undecided(match: Match) -> None:
     if match.status != MatchStatus.SUGGESTED:
-        raise ServiceError(_l("This match was already decided: it is %(status)s.",
-                              status=label(match.status, "match_status")), 409)
+        raise ServiceError(
+            _l(
+                "This match was already decided: it is %(status)s.",
+                status=label(match.status, "match_status"),
+            ),
+            409,
+        )

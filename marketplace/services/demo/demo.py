@@ -1,4 +1,5 @@
 """`flask seed-demo`: realistic, varied, idempotent demo data, scalable for benchmarks."""
+
 import random
 import secrets
 from collections.abc import Callable, Iterable
@@ -50,8 +51,12 @@ def seed(needs: int = 60, products: int = 30, progress: Progress = _no_progress)
     db.session.commit()
     added_needs = _add_needs(needs, orgs, users, progress)
     added_products = _add_products(products, orgs, users, progress)
-    return {"needs_added": added_needs, "products_added": added_products,
-            "needs_total": _count(FinancingNeed), "products_total": _count(FinanceProduct)}
+    return {
+        "needs_added": added_needs,
+        "products_added": added_products,
+        "needs_total": _count(FinancingNeed),
+        "products_total": _count(FinanceProduct),
+    }
 
 
 def _count(model) -> int:
@@ -62,25 +67,40 @@ def _ensure_fx_rates() -> None:
     for currency, rate in content.DEMO_FX_RATES.items():
         if db.session.scalar(select(FxRate.id).where(FxRate.currency == currency).limit(1)):
             continue
-        db.session.add(FxRate(currency=currency, usd_per_unit=rate, as_of=utcnow().date(),
-                              source=content.DEMO_FX_SOURCE))
+        db.session.add(
+            FxRate(
+                currency=currency,
+                usd_per_unit=rate,
+                as_of=utcnow().date(),
+                source=content.DEMO_FX_SOURCE,
+            )
+        )
 
 
 def _ensure_organisations() -> dict[str, Organisation]:
-    specs = [(key, name, OrgKind.BROKER_FIRM, hub, country)
-             for key, name, hub, country in content.BROKER_FIRMS]
-    specs += [(key, name, OrgKind.INVESTOR, hub, country)
-              for key, name, hub, country in content.INVESTORS]
-    specs += [(key, name, OrgKind.SPONSOR, "other", country)
-              for key, name, country in content.SPONSORS]
+    specs = [
+        (key, name, OrgKind.BROKER_FIRM, hub, country)
+        for key, name, hub, country in content.BROKER_FIRMS
+    ]
+    specs += [
+        (key, name, OrgKind.INVESTOR, hub, country) for key, name, hub, country in content.INVESTORS
+    ]
+    specs += [
+        (key, name, OrgKind.SPONSOR, "other", country) for key, name, country in content.SPONSORS
+    ]
     orgs = {}
     for index, (key, name, kind, hub, country) in enumerate(specs):
         org = db.session.scalar(select(Organisation).where(Organisation.name == name))
         if org is None:
-            status = (VerificationStatus.PENDING if index % 5 == 4 else VerificationStatus.VERIFIED)
-            org = Organisation(name=name, kind=kind, hub=Hub(hub), country_iso2=country,
-                               verification_status=status,
-                               description=f"Demo {kind.value.replace('_', ' ')} organisation.")
+            status = VerificationStatus.PENDING if index % 5 == 4 else VerificationStatus.VERIFIED
+            org = Organisation(
+                name=name,
+                kind=kind,
+                hub=Hub(hub),
+                country_iso2=country,
+                verification_status=status,
+                description=f"Demo {kind.value.replace('_', ' ')} organisation.",
+            )
             db.session.add(org)
         orgs[key] = org
     db.session.flush()
@@ -92,20 +112,28 @@ def _ensure_users(orgs: dict[str, Organisation]) -> dict[str, User]:
     users = {}
     for email, role, name, org_key in content.DEMO_ACCOUNTS:
         users[org_key if role in ("owner", "investor") else email] = _ensure_user(
-            email, Role(role), name, orgs[org_key], content.DEMO_PASSWORD)
+            email, Role(role), name, orgs[org_key], content.DEMO_PASSWORD
+        )
     for key, org in orgs.items():
         if key not in users and org.kind != OrgKind.BROKER_FIRM:
             role = Role.OWNER if org.kind == OrgKind.SPONSOR else Role.INVESTOR
-            users[key] = _ensure_user(f"{key}@demo.test", role, f"{org.name} desk", org,
-                                      secrets.token_urlsafe(16))
+            users[key] = _ensure_user(
+                f"{key}@demo.test", role, f"{org.name} desk", org, secrets.token_urlsafe(16)
+            )
     return users
 
 
 def _ensure_user(email, role, name, org, password) -> User:
     user = db.session.scalar(select(User).where(User.email == email))
     if user is None:
-        user = User(email=email, role=role, display_name=name, organisation=org,
-                    email_confirmed=True, locale="en")
+        user = User(
+            email=email,
+            role=role,
+            display_name=name,
+            organisation=org,
+            email_confirmed=True,
+            locale="en",
+        )
         user.set_password(password)
         db.session.add(user)
         db.session.flush()
@@ -120,18 +148,20 @@ def _rates() -> dict[str, Decimal]:
 
 
 def _rate_ids() -> dict[str, int]:
-    return {rate.currency: rate.id
-            for rate in db.session.scalars(select(FxRate).order_by(FxRate.as_of, FxRate.id))}
+    return {
+        rate.currency: rate.id
+        for rate in db.session.scalars(select(FxRate).order_by(FxRate.as_of, FxRate.id))
+    }
 
 
 def _existing(model, orgs: list[Organisation]) -> int:
     ids = [org.id for org in orgs]
-    return db.session.scalar(select(func.count()).select_from(model)
-                             .where(model.organisation_id.in_(ids)))
+    return db.session.scalar(
+        select(func.count()).select_from(model).where(model.organisation_id.in_(ids))
+    )
 
 
-def _insert_batches(model, rows: Iterable[dict], total: int, label: str,
-                    progress: Progress) -> int:
+def _insert_batches(model, rows: Iterable[dict], total: int, label: str, progress: Progress) -> int:
     batch, count = [], 0
     for row in progress(rows, total, label):
         batch.append(row)
@@ -154,26 +184,38 @@ def _add_needs(target: int, orgs, users, progress: Progress) -> int:
     rates, rate_ids = _rates(), _rate_ids()
     # Bulk inserts bypass the unit of work's events: the rows carry their revision themselves.
     revision = changes.claim_revision(db.session)
-    rows = ({**_need_row(i, sponsors, users, rates, rate_ids), "revision": revision}
-            for i in range(start, target))
+    rows = (
+        {**_need_row(i, sponsors, users, rates, rate_ids), "revision": revision}
+        for i in range(start, target)
+    )
     return _insert_batches(FinancingNeed, rows, target - start, "needs", progress)
 
 
 def _need_status(i: int, rng: random.Random) -> NeedStatus:
     if i < 8:  # the demo owner's own needs show every early step of the workflow
-        return (NeedStatus.DRAFT, NeedStatus.SUBMITTED, NeedStatus.PUBLISHED, NeedStatus.PUBLISHED,
-                NeedStatus.DRAFT, NeedStatus.SUBMITTED, NeedStatus.PUBLISHED,
-                NeedStatus.IN_NEGOTIATION)[i]
-    return rng.choices([NeedStatus.PUBLISHED, NeedStatus.SUBMITTED, NeedStatus.IN_NEGOTIATION,
-                        NeedStatus.DRAFT], weights=[80, 8, 6, 6])[0]
+        return (
+            NeedStatus.DRAFT,
+            NeedStatus.SUBMITTED,
+            NeedStatus.PUBLISHED,
+            NeedStatus.PUBLISHED,
+            NeedStatus.DRAFT,
+            NeedStatus.SUBMITTED,
+            NeedStatus.PUBLISHED,
+            NeedStatus.IN_NEGOTIATION,
+        )[i]
+    return rng.choices(
+        [NeedStatus.PUBLISHED, NeedStatus.SUBMITTED, NeedStatus.IN_NEGOTIATION, NeedStatus.DRAFT],
+        weights=[80, 8, 6, 6],
+    )[0]
 
 
 def _need_row(i: int, sponsors, users, rates, rate_ids) -> dict:
     rng = random.Random(f"need-{i}")
     technologies = list(content.ARCHETYPES)
     technology = technologies[i % len(technologies)]
-    (title_en, title_zh, summary_en, summary_zh, mw_range, unit, usd_range, instruments,
-     tenors) = content.ARCHETYPES[technology]
+    (title_en, title_zh, summary_en, summary_zh, mw_range, unit, usd_range, instruments, tenors) = (
+        content.ARCHETYPES[technology]
+    )
     sponsor = sponsors[0] if i < 8 else sponsors[1 + i % (len(sponsors) - 1)]
     country = content.COUNTRIES[(i * 7 + i // len(technologies)) % len(content.COUNTRIES)]
     place_en, place_zh = content.PLACES[country]
@@ -193,23 +235,31 @@ def _need_row(i: int, sponsors, users, rates, rate_ids) -> dict:
         "summary_en": summary_en if language != "zh" else None,
         "summary_zh": summary_zh if language != "en" else None,
         "description": (summary_zh if language == "zh" else summary_en) + " " + _detail(rng, mw),
-        "country_iso2": country, "sector": sectors.sector_of(technology),
+        "country_iso2": country,
+        "sector": sectors.sector_of(technology),
         "technology": technology,
         "taxonomy_activity_ref": sectors.TECHNOLOGIES[technology].eu_activity_refs[0],
-        "amount": amount, "currency": currency,
+        "amount": amount,
+        "currency": currency,
         "amount_usd": (amount * rates[currency]).quantize(Decimal("0.01"), ROUND_HALF_UP),
         "fx_rate_id": rate_ids.get(currency),
         "instruments": sorted(rng.sample(instruments, k=rng.randint(1, len(instruments)))),
-        "tenor_years": rng.randint(*tenors), "stage": rng.choice(sectors.STAGES[1:5]),
-        "capacity": Decimal(mw) if mw else None, "capacity_unit": unit,
-        "show_organisation": i % 3 != 0, "status": status,
+        "tenor_years": rng.randint(*tenors),
+        "stage": rng.choice(sectors.STAGES[1:5]),
+        "capacity": Decimal(mw) if mw else None,
+        "capacity_unit": unit,
+        "show_organisation": i % 3 != 0,
+        "status": status,
         # Needs past review were published with their fee paid or, for pilots, waived.
-        "fee_status": FeeStatus.UNPAID if status in (NeedStatus.DRAFT, NeedStatus.SUBMITTED)
+        "fee_status": FeeStatus.UNPAID
+        if status in (NeedStatus.DRAFT, NeedStatus.SUBMITTED)
         else (FeeStatus.WAIVED if i % 4 == 0 else FeeStatus.PAID),
         "submitted_at": published - timedelta(days=3) if status != NeedStatus.DRAFT else None,
-        "published_at": published if status in (NeedStatus.PUBLISHED,
-                                                 NeedStatus.IN_NEGOTIATION) else None,
-        "created_at": published - timedelta(days=10), "updated_at": published,
+        "published_at": published
+        if status in (NeedStatus.PUBLISHED, NeedStatus.IN_NEGOTIATION)
+        else None,
+        "created_at": published - timedelta(days=10),
+        "updated_at": published,
     }
     row.update(impact_columns(technology, country, row["capacity"]))
     return row
@@ -220,11 +270,13 @@ def _sponsor_key(org: Organisation) -> str:
 
 
 def _detail(rng: random.Random, mw: int | None) -> str:
-    notes = ["Land secured and environmental and social impact assessment under way.",
-             "Offtake term sheet signed with the national utility.",
-             "EPC contractor shortlisted; grid study complete.",
-             "Seeking a lead arranger and co-financiers.",
-             "项目已获得当地政府支持函。"]
+    notes = [
+        "Land secured and environmental and social impact assessment under way.",
+        "Offtake term sheet signed with the national utility.",
+        "EPC contractor shortlisted; grid study complete.",
+        "Seeking a lead arranger and co-financiers.",
+        "项目已获得当地政府支持函。",
+    ]
     return " ".join(rng.sample(notes, k=2))
 
 
@@ -253,26 +305,43 @@ def _product_row(i: int, investors, users, rates) -> dict:
     by_region = rng.random() < 0.5
     now = utcnow()
     return {
-        "organisation_id": investor.id, "created_by_id": users[investor_key].id,
+        "organisation_id": investor.id,
+        "created_by_id": users[investor_key].id,
         "name_en": f"{name_en} {2026 + i % 3} — {investor.name.split(' ')[0]}",
         "name_zh": f"{name_zh}（{2026 + i % 3}）" if i % 2 == 0 else None,
-        "description": (f"{name_en} for {', '.join(chosen_sectors)} projects in Belt-and-Road "
-                        "countries. Requires an environmental and social assessment."),
-        "product_type": key, "ticket_min": low, "ticket_max": high, "currency": currency,
+        "description": (
+            f"{name_en} for {', '.join(chosen_sectors)} projects in Belt-and-Road "
+            "countries. Requires an environmental and social assessment."
+        ),
+        "product_type": key,
+        "ticket_min": low,
+        "ticket_max": high,
+        "currency": currency,
         "ticket_min_usd": (low * rates[currency]).quantize(Decimal("0.01")),
         "ticket_max_usd": (high * rates[currency]).quantize(Decimal("0.01")),
-        "tenor_min_years": tenor_min, "tenor_max_years": tenor_min + rng.randint(5, 15),
+        "tenor_min_years": tenor_min,
+        "tenor_max_years": tenor_min + rng.randint(5, 15),
         "countries": [] if by_region else sorted(rng.sample(content.COUNTRIES, k=8)),
         "regions": sorted(rng.sample(content.REGIONS, k=rng.randint(1, 3))) if by_region else [],
-        "sectors": chosen_sectors, "technologies": [],
-        "instruments": [key], "stages": list(sectors.STAGES[2:6]),
+        "sectors": chosen_sectors,
+        "technologies": [],
+        "instruments": [key],
+        "stages": list(sectors.STAGES[2:6]),
         "taxonomy_requirements": sorted(rng.sample(sectors.TAXONOMY_REQUIREMENTS, k=1)),
         "min_tco2e_per_year": Decimal(rng.choice([0, 0, 5000, 20000])) or None,
-        "pricing_indication": rng.choice(["SOFR + 180–250 bp", "LPR − 10 bp", "HIBOR + 150 bp",
-                                          "Target IRR 11–13%", "0.8–1.2% p.a. guarantee fee"]),
+        "pricing_indication": rng.choice(
+            [
+                "SOFR + 180–250 bp",
+                "LPR − 10 bp",
+                "HIBOR + 150 bp",
+                "Target IRR 11–13%",
+                "0.8–1.2% p.a. guarantee fee",
+            ]
+        ),
         "status": ProductStatus.ACTIVE if i % 9 else ProductStatus.PAUSED,
         "activated_at": now - timedelta(days=rng.randint(1, 200)),
-        "created_at": now - timedelta(days=rng.randint(200, 300)), "updated_at": now,
+        "created_at": now - timedelta(days=rng.randint(200, 300)),
+        "updated_at": now,
     }
 
 

@@ -3,28 +3,26 @@
 A simulated broker accepts well-fitting suggestions near the top and rejects ones that miss a
 hard constraint, with the matching reason code. Only used by `flask seed-demo`.
 """
+
 import random
 
 from sqlalchemy import exists, select
 
 from marketplace.extensions import db
-from marketplace.models import (
-    Match,
-    MatchEvent,
-    MatchStatus,
-    RejectReason,
-    Role,
-    User,
-    utcnow,
-)
+from marketplace.models import Match, MatchEvent, MatchStatus, RejectReason, Role, User, utcnow
 from marketplace.services.deals import deals
 from marketplace.services.matching import ranker, suggestions
 from marketplace.services.matching.events import log_event
 
-REASON_FOR_MISS = {"country": RejectReason.COUNTRY_RISK, "ticket": RejectReason.TICKET_SIZE,
-                   "tenor": RejectReason.TENOR, "currency": RejectReason.CURRENCY,
-                   "sector": RejectReason.SECTOR_MISMATCH, "stage": RejectReason.STAGE,
-                   "taxonomy": RejectReason.TAXONOMY_NOT_ALIGNED}
+REASON_FOR_MISS = {
+    "country": RejectReason.COUNTRY_RISK,
+    "ticket": RejectReason.TICKET_SIZE,
+    "tenor": RejectReason.TENOR,
+    "currency": RejectReason.CURRENCY,
+    "sector": RejectReason.SECTOR_MISMATCH,
+    "stage": RejectReason.STAGE,
+    "taxonomy": RejectReason.TAXONOMY_NOT_ALIGNED,
+}
 
 
 # Brokers here treat these as deal-breakers; the others (stage, taxonomy…) as negotiable.
@@ -33,16 +31,20 @@ HARD = ("country", "ticket", "currency", "sector", "tenor")
 
 def seed_history(broker_email: str, needs_with_history: int = 40) -> dict:
     """Refresh suggestions, then decide some of them once; does nothing when decisions exist."""
-    decided = db.session.scalar(select(exists().where(MatchEvent.to_status.in_(
-        (MatchStatus.ACCEPTED, MatchStatus.REJECTED)))))
+    decided = db.session.scalar(
+        select(
+            exists().where(MatchEvent.to_status.in_((MatchStatus.ACCEPTED, MatchStatus.REJECTED)))
+        )
+    )
     if decided:
         return {"accepted": 0, "rejected": 0, "suggestions": 0}
     needs, products = ranker.matchable_needs(), ranker.active_products()
     index = ranker.build_index(needs, products)
     stored = sum(suggestions.refresh_product(p, index, None) for p in products)
     stored += sum(suggestions.refresh_need(n, index, None) for n in needs[:needs_with_history])
-    broker = db.session.scalar(select(User).where(User.email == broker_email,
-                                                  User.role == Role.BROKER))
+    broker = db.session.scalar(
+        select(User).where(User.email == broker_email, User.role == Role.BROKER)
+    )
     counts = {"accepted": 0, "rejected": 0, "suggestions": stored}
     for need_id in [n.id for n in needs[:needs_with_history]]:
         for match in suggestions.suggestions_for_need(need_id)[:6]:
@@ -67,6 +69,7 @@ def _decide(match: Match, broker: User, rng: random.Random) -> str | None:
         return None
     match.reason_code = reason or RejectReason.OTHER
     match.reason_note = None if reason else "Demo history: weaker fit than the alternatives"
-    log_event(match, broker, MatchStatus.REJECTED, reason_code=match.reason_code,
-              note=match.reason_note)
+    log_event(
+        match, broker, MatchStatus.REJECTED, reason_code=match.reason_code, note=match.reason_note
+    )
     return "rejected"

@@ -1,4 +1,5 @@
 """Read-only figures for home pages and the landing page."""
+
 from sqlalchemy import func, select
 
 from marketplace.extensions import db
@@ -25,32 +26,56 @@ def _count_by(column, *where) -> dict[str, int]:
 def platform_figures() -> dict:
     """Public totals: published needs, their USD total and tCO2e, active products."""
     visible = FinancingNeed.status.in_(VISIBLE_NEED_STATUSES)
-    needs, usd, tco2e = db.session.execute(select(
-        func.count(FinancingNeed.id), func.coalesce(func.sum(FinancingNeed.amount_usd), 0),
-        func.coalesce(func.sum(FinancingNeed.estimated_tco2e_per_year), 0),
-    ).where(visible)).one()
+    needs, usd, tco2e = db.session.execute(
+        select(
+            func.count(FinancingNeed.id),
+            func.coalesce(func.sum(FinancingNeed.amount_usd), 0),
+            func.coalesce(func.sum(FinancingNeed.estimated_tco2e_per_year), 0),
+        ).where(visible)
+    ).one()
     countries = db.session.scalar(
-        select(func.count(func.distinct(FinancingNeed.country_iso2))).where(visible))
-    products = db.session.scalar(select(func.count(FinanceProduct.id)).where(
-        FinanceProduct.status == ProductStatus.ACTIVE))
-    return {"needs": needs, "usd": usd, "tco2e": tco2e, "countries": countries,
-            "products": products}
+        select(func.count(func.distinct(FinancingNeed.country_iso2))).where(visible)
+    )
+    products = db.session.scalar(
+        select(func.count(FinanceProduct.id)).where(FinanceProduct.status == ProductStatus.ACTIVE)
+    )
+    return {
+        "needs": needs,
+        "usd": usd,
+        "tco2e": tco2e,
+        "countries": countries,
+        "products": products,
+    }
 
 
 def latest_published_needs(limit: int) -> list[FinancingNeed]:
-    return list(db.session.scalars(
-        select(FinancingNeed).where(FinancingNeed.status.in_(VISIBLE_NEED_STATUSES))
-        .order_by(FinancingNeed.published_at.desc(), FinancingNeed.id.desc()).limit(limit)))
+    return list(
+        db.session.scalars(
+            select(FinancingNeed)
+            .where(FinancingNeed.status.in_(VISIBLE_NEED_STATUSES))
+            .order_by(FinancingNeed.published_at.desc(), FinancingNeed.id.desc())
+            .limit(limit)
+        )
+    )
 
 
 def owner_home(organisation_id: int) -> dict:
     mine = FinancingNeed.organisation_id == organisation_id
     return {
         "by_status": _count_by(FinancingNeed.status, mine),
-        "needs": list(db.session.scalars(
-            select(FinancingNeed).where(mine).order_by(FinancingNeed.updated_at.desc()).limit(20))),
-        "suggestions": db.session.scalar(select(func.count(Match.id)).join(Match.need).where(
-            mine, Match.status == MatchStatus.SUGGESTED)),
+        "needs": list(
+            db.session.scalars(
+                select(FinancingNeed)
+                .where(mine)
+                .order_by(FinancingNeed.updated_at.desc())
+                .limit(20)
+            )
+        ),
+        "suggestions": db.session.scalar(
+            select(func.count(Match.id))
+            .join(Match.need)
+            .where(mine, Match.status == MatchStatus.SUGGESTED)
+        ),
     }
 
 
@@ -58,10 +83,17 @@ def investor_home(organisation_id: int) -> dict:
     mine = FinanceProduct.organisation_id == organisation_id
     return {
         "by_status": _count_by(FinanceProduct.status, mine),
-        "products": list(db.session.scalars(
-            select(FinanceProduct).where(mine).order_by(FinanceProduct.updated_at.desc()).limit(20))),
-        "published_needs": db.session.scalar(select(func.count(FinancingNeed.id)).where(
-            FinancingNeed.status == NeedStatus.PUBLISHED)),
+        "products": list(
+            db.session.scalars(
+                select(FinanceProduct)
+                .where(mine)
+                .order_by(FinanceProduct.updated_at.desc())
+                .limit(20)
+            )
+        ),
+        "published_needs": db.session.scalar(
+            select(func.count(FinancingNeed.id)).where(FinancingNeed.status == NeedStatus.PUBLISHED)
+        ),
     }
 
 
@@ -69,10 +101,18 @@ def broker_home() -> dict:
     return {
         "matches_by_status": _count_by(Match.status),
         "needs_by_status": _count_by(FinancingNeed.status),
-        "pending_organisations": list(db.session.scalars(
-            select(Organisation).where(Organisation.verification_status.in_(
-                (VerificationStatus.PENDING, VerificationStatus.UNVERIFIED)))
-            .order_by(Organisation.created_at).limit(20))),
+        "pending_organisations": list(
+            db.session.scalars(
+                select(Organisation)
+                .where(
+                    Organisation.verification_status.in_(
+                        (VerificationStatus.PENDING, VerificationStatus.UNVERIFIED)
+                    )
+                )
+                .order_by(Organisation.created_at)
+                .limit(20)
+            )
+        ),
         "verification_counts": _count_by(Organisation.verification_status),
     }
 
@@ -86,5 +126,12 @@ def admin_home() -> dict:
     }
 
 
-__all__ = ["Role", "admin_home", "broker_home", "investor_home", "owner_home",
-           "platform_figures", "latest_published_needs"]
+__all__ = [
+    "Role",
+    "admin_home",
+    "broker_home",
+    "investor_home",
+    "owner_home",
+    "platform_figures",
+    "latest_published_needs",
+]

@@ -11,6 +11,7 @@ ORM writes are followed automatically (Session events). Bulk inserts, which bypa
 work, call `claim_revision` first and write the value on their rows themselves; their search
 texts are written at commit.
 """
+
 import secrets
 from dataclasses import dataclass
 
@@ -39,8 +40,9 @@ class Revision:
 
 def current(session: Session) -> Revision | None:
     """The committed revision of the needs (None before the first write)."""
-    row = session.execute(select(ChangeCounter.generation, ChangeCounter.value)
-                          .where(ChangeCounter.name == NEEDS)).first()
+    row = session.execute(
+        select(ChangeCounter.generation, ChangeCounter.value).where(ChangeCounter.name == NEEDS)
+    ).first()
     return Revision(row.generation, row.value) if row else None
 
 
@@ -57,8 +59,11 @@ def _collect(session: Session, _context) -> None:
     # alone changed would lock its row at commit, after the counter, and could deadlock with
     # a transaction that holds that row and waits for the counter.
     ids = [obj.id for obj in session.new if isinstance(obj, FinancingNeed)]
-    ids += [obj.id for obj in session.dirty if isinstance(obj, FinancingNeed)
-            and session.is_modified(obj, include_collections=False)]
+    ids += [
+        obj.id
+        for obj in session.dirty
+        if isinstance(obj, FinancingNeed) and session.is_modified(obj, include_collections=False)
+    ]
     if ids:
         session.info.setdefault(_CHANGED, set()).update(ids)
 
@@ -78,7 +83,7 @@ def _stamp(session: Session) -> None:
     stamp = update(table).values(revision=value, updated_at=table.c.updated_at)
     ids = sorted(ids or ())
     for start in range(0, len(ids), _CHUNK):
-        chunk = table.c.id.in_(ids[start:start + _CHUNK])
+        chunk = table.c.id.in_(ids[start : start + _CHUNK])
         session.execute(stamp.where(chunk))
         _write_search_texts(session, chunk)
 
@@ -94,23 +99,30 @@ def _forget(session: Session, previous) -> None:
 def _write_search_texts(session: Session, which) -> None:
     """(Re)write the search texts of the needs `which` selects."""
     table, texts = FinancingNeed.__table__, NeedSearchText.__table__
-    rows = session.execute(select(table.c.id, *[table.c[name] for name in SEARCHED_FIELDS])
-                           .where(which)).all()
+    rows = session.execute(
+        select(table.c.id, *[table.c[name] for name in SEARCHED_FIELDS]).where(which)
+    ).all()
     session.execute(delete(texts).where(texts.c.need_id.in_(select(table.c.id).where(which))))
     for start in range(0, len(rows), _BATCH):
-        session.execute(insert(texts), [search_row(row) for row in rows[start:start + _BATCH]])
+        session.execute(insert(texts), [search_row(row) for row in rows[start : start + _BATCH]])
 
 
 def _next_value(session: Session) -> int:
     """Increment the counter (creating its row if missing); the row stays locked until commit."""
     table = ChangeCounter.__table__
-    bump = (update(table).where(table.c.name == NEEDS).values(value=table.c.value + 1)
-            .returning(table.c.value))
+    bump = (
+        update(table)
+        .where(table.c.name == NEEDS)
+        .values(value=table.c.value + 1)
+        .returning(table.c.value)
+    )
     value = session.execute(bump).scalar()
     if value is None:
         insert = pg_insert if session.get_bind().dialect.name == "postgresql" else sqlite_insert
-        session.execute(insert(table).values(name=NEEDS, value=0,
-                                             generation=secrets.token_hex(8))
-                        .on_conflict_do_nothing(index_elements=["name"]))
+        session.execute(
+            insert(table)
+            .values(name=NEEDS, value=0, generation=secrets.token_hex(8))
+            .on_conflict_do_nothing(index_elements=["name"])
+        )
         value = session.execute(bump).scalar_one()
     return value

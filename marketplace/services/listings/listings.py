@@ -1,4 +1,5 @@
 """Financing needs and products: create, edit and move through their status workflows."""
+
 from dataclasses import dataclass, field, fields
 from datetime import timedelta
 from decimal import Decimal
@@ -29,8 +30,10 @@ NEED_TRANSITIONS = {
     "submit": ({NeedStatus.DRAFT}, NeedStatus.SUBMITTED),
     "publish": ({NeedStatus.SUBMITTED}, NeedStatus.PUBLISHED),
     "return_to_draft": ({NeedStatus.SUBMITTED}, NeedStatus.DRAFT),
-    "withdraw": ({NeedStatus.DRAFT, NeedStatus.SUBMITTED, NeedStatus.PUBLISHED,
-                  NeedStatus.IN_NEGOTIATION}, NeedStatus.WITHDRAWN),
+    "withdraw": (
+        {NeedStatus.DRAFT, NeedStatus.SUBMITTED, NeedStatus.PUBLISHED, NeedStatus.IN_NEGOTIATION},
+        NeedStatus.WITHDRAWN,
+    ),
     "expire": ({NeedStatus.PUBLISHED}, NeedStatus.EXPIRED),
     "start_negotiation": ({NeedStatus.PUBLISHED}, NeedStatus.IN_NEGOTIATION),
     "mark_financed": ({NeedStatus.PUBLISHED, NeedStatus.IN_NEGOTIATION}, NeedStatus.FINANCED),
@@ -43,8 +46,10 @@ LISTING_LIFETIME = timedelta(days=180)
 PRODUCT_TRANSITIONS = {
     "activate": ({ProductStatus.DRAFT, ProductStatus.PAUSED}, ProductStatus.ACTIVE),
     "pause": ({ProductStatus.ACTIVE}, ProductStatus.PAUSED),
-    "close": ({ProductStatus.DRAFT, ProductStatus.ACTIVE, ProductStatus.PAUSED},
-              ProductStatus.CLOSED),
+    "close": (
+        {ProductStatus.DRAFT, ProductStatus.ACTIVE, ProductStatus.PAUSED},
+        ProductStatus.CLOSED,
+    ),
 }
 
 
@@ -107,9 +112,13 @@ def _derive_need(need: FinancingNeed) -> None:
     need.amount_usd, rate = to_usd(need.amount, need.currency)
     need.fx_rate_id = rate.id if rate else None
     mw = need.capacity if (need.capacity_unit or "MW") == "MW" else None
-    for key, value in impact_columns(need.technology, need.country_iso2, mw,
-                                     need.owner_capacity_factor,
-                                     need.owner_tco2e_per_year).items():
+    for key, value in impact_columns(
+        need.technology,
+        need.country_iso2,
+        mw,
+        need.owner_capacity_factor,
+        need.owner_tco2e_per_year,
+    ).items():
         setattr(need, key, value)
 
 
@@ -118,15 +127,17 @@ def _commit() -> None:
         db.session.commit()
     except StaleDataError:
         db.session.rollback()
-        raise ServiceError(_l("Someone else changed this record first. Reload the page and "
-                              "try again."), 409) from None
+        raise ServiceError(
+            _l("Someone else changed this record first. Reload the page and try again."), 409
+        ) from None
 
 
 @transactional
 def create_need(owner: User, data: NeedInput) -> FinancingNeed:
     """A new draft need of the owner's organisation."""
-    need = FinancingNeed(organisation_id=owner.organisation_id, created_by_id=owner.id,
-                         status=NeedStatus.DRAFT)
+    need = FinancingNeed(
+        organisation_id=owner.organisation_id, created_by_id=owner.id, status=NeedStatus.DRAFT
+    )
     _apply(need, data)
     _derive_need(need)
     db.session.add(need)
@@ -139,8 +150,13 @@ def create_need(owner: User, data: NeedInput) -> FinancingNeed:
 @transactional
 def update_need(need: FinancingNeed, data: NeedInput, actor: User) -> FinancingNeed:
     if need.status not in EDITABLE_NEED_STATUSES:
-        raise ServiceError(_l("A need that is %(status)s can no longer be edited.",
-                              status=_status_text(need.status)), 409)
+        raise ServiceError(
+            _l(
+                "A need that is %(status)s can no longer be edited.",
+                status=_status_text(need.status),
+            ),
+            409,
+        )
     _apply(need, data)
     _derive_need(need)
     record("need.updated", actor=actor, target=need)
@@ -159,12 +175,22 @@ def transition_need(need: FinancingNeed, action: str, actor: User, note: str = "
     """Move a need along its workflow, or refuse with a message saying why."""
     sources, target = NEED_TRANSITIONS[action]
     if need.status not in sources:
-        raise ServiceError(_l("This need is %(status)s, so it cannot be %(target)s.",
-                              status=_status_text(need.status),
-                              target=_status_text(target)), 409)
+        raise ServiceError(
+            _l(
+                "This need is %(status)s, so it cannot be %(target)s.",
+                status=_status_text(need.status),
+                target=_status_text(target),
+            ),
+            409,
+        )
     if action == "publish" and need.fee_status not in (FeeStatus.PAID, FeeStatus.WAIVED):
-        raise ServiceError(_l("The listing fee of this need is unpaid. The owner pays it, or a "
-                              "broker waives it, before the need is published."), 409)
+        raise ServiceError(
+            _l(
+                "The listing fee of this need is unpaid. The owner pays it, or a "
+                "broker waives it, before the need is published."
+            ),
+            409,
+        )
     old = need.status
     need.status = target
     now = utcnow()
@@ -191,8 +217,11 @@ def _product_usd(product: FinanceProduct) -> None:
 @transactional
 def create_product(investor: User, data: ProductInput) -> FinanceProduct:
     """A new draft product of the investor's organisation."""
-    product = FinanceProduct(organisation_id=investor.organisation_id,
-                             created_by_id=investor.id, status=ProductStatus.DRAFT)
+    product = FinanceProduct(
+        organisation_id=investor.organisation_id,
+        created_by_id=investor.id,
+        status=ProductStatus.DRAFT,
+    )
     _apply(product, data)
     _product_usd(product)
     db.session.add(product)
@@ -219,9 +248,14 @@ def update_product(product: FinanceProduct, data: ProductInput, actor: User) -> 
 def transition_product(product: FinanceProduct, action: str, actor: User) -> None:
     sources, target = PRODUCT_TRANSITIONS[action]
     if product.status not in sources:
-        raise ServiceError(_l("This product is %(status)s, so it cannot be %(target)s.",
-                              status=label(product.status, "product_status"),
-                              target=label(target, "product_status")), 409)
+        raise ServiceError(
+            _l(
+                "This product is %(status)s, so it cannot be %(target)s.",
+                status=label(product.status, "product_status"),
+                target=label(target, "product_status"),
+            ),
+            409,
+        )
     old = product.status
     product.status = target
     if target == ProductStatus.ACTIVE:
@@ -235,9 +269,13 @@ def transition_product(product: FinanceProduct, action: str, actor: User) -> Non
 def expire_needs(now=None) -> int:
     """Mark published needs past their expiry date as expired; returns how many."""
     now = now or utcnow()
-    stale = db.session.scalars(select(FinancingNeed).where(
-        FinancingNeed.status == NeedStatus.PUBLISHED, FinancingNeed.expires_at.is_not(None),
-        FinancingNeed.expires_at < now)).all()
+    stale = db.session.scalars(
+        select(FinancingNeed).where(
+            FinancingNeed.status == NeedStatus.PUBLISHED,
+            FinancingNeed.expires_at.is_not(None),
+            FinancingNeed.expires_at < now,
+        )
+    ).all()
     for need in stale:
         need.status = NeedStatus.EXPIRED
         record("need.expire", actor=None, target=need, old="published", new="expired")

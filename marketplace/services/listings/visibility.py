@@ -1,4 +1,5 @@
 """Who may see which listing, and how much of it."""
+
 from flask import abort
 
 from marketplace.extensions import db

@@ -1,4 +1,5 @@
 """Expressions of interest: a party asks to be introduced; the pair joins the broker queue."""
+
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import select
 
@@ -26,23 +27,38 @@ OPEN_NEED = (NeedStatus.PUBLISHED, NeedStatus.IN_NEGOTIATION, NeedStatus.FINANCE
 def express(user: User, need: FinancingNeed, product: FinanceProduct, message: str) -> Interest:
     """Record interest in the other side's listing, offering one of the user's own."""
     _check_parties(user, need, product)
-    existing = db.session.scalar(select(Interest).where(
-        Interest.need_id == need.id, Interest.product_id == product.id,
-        Interest.organisation_id == user.organisation_id))
+    existing = db.session.scalar(
+        select(Interest).where(
+            Interest.need_id == need.id,
+            Interest.product_id == product.id,
+            Interest.organisation_id == user.organisation_id,
+        )
+    )
     if existing:
         raise ServiceError(_l("You have already expressed interest in this pairing."), 409)
-    match = db.session.scalar(select(Match).where(Match.need_id == need.id,
-                                                  Match.product_id == product.id))
+    match = db.session.scalar(
+        select(Match).where(Match.need_id == need.id, Match.product_id == product.id)
+    )
     if match is None:
-        match = Match(need_id=need.id, product_id=product.id, source=MatchSource.INTEREST,
-                      status=MatchStatus.SUGGESTED)
+        match = Match(
+            need_id=need.id,
+            product_id=product.id,
+            source=MatchSource.INTEREST,
+            status=MatchStatus.SUGGESTED,
+        )
         db.session.add(match)
         db.session.flush()
         log_event(match, user, MatchStatus.SUGGESTED, source="interest")
     elif match.status == MatchStatus.REJECTED:
         raise ServiceError(_l("A broker has already reviewed this pairing and declined it."), 409)
-    interest = Interest(user_id=user.id, organisation_id=user.organisation_id, need_id=need.id,
-                        product_id=product.id, match_id=match.id, message=(message or "").strip())
+    interest = Interest(
+        user_id=user.id,
+        organisation_id=user.organisation_id,
+        need_id=need.id,
+        product_id=product.id,
+        match_id=match.id,
+        message=(message or "").strip(),
+    )
     db.session.add(interest)
     db.session.flush()
     record("interest.expressed", actor=user, target=interest, match_id=match.id)
@@ -69,15 +85,29 @@ def _check_parties(user: User, need: FinancingNeed, product: FinanceProduct) -> 
 def own_open_listings(user: User) -> list:
     """The listings a user can offer when expressing interest: active products or open needs."""
     if user.role == Role.INVESTOR:
-        return list(db.session.scalars(select(FinanceProduct).where(
-            FinanceProduct.organisation_id == user.organisation_id,
-            FinanceProduct.status == ProductStatus.ACTIVE)))
-    return list(db.session.scalars(select(FinancingNeed).where(
-        FinancingNeed.organisation_id == user.organisation_id,
-        FinancingNeed.status.in_(OPEN_NEED))))
+        return list(
+            db.session.scalars(
+                select(FinanceProduct).where(
+                    FinanceProduct.organisation_id == user.organisation_id,
+                    FinanceProduct.status == ProductStatus.ACTIVE,
+                )
+            )
+        )
+    return list(
+        db.session.scalars(
+            select(FinancingNeed).where(
+                FinancingNeed.organisation_id == user.organisation_id,
+                FinancingNeed.status.in_(OPEN_NEED),
+            )
+        )
+    )
 
 
 def interests_of(user: User) -> list[Interest]:
-    return list(db.session.scalars(select(Interest).where(
-        Interest.organisation_id == user.organisation_id).order_by(Interest.created_at.desc())))
-
+    return list(
+        db.session.scalars(
+            select(Interest)
+            .where(Interest.organisation_id == user.organisation_id)
+            .order_by(Interest.created_at.desc())
+        )
+    )

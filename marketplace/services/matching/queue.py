@@ -1,4 +1,5 @@
 """The brokers' review queue of suggested matches and expressions of interest (read-only)."""
+
 from dataclasses import dataclass
 from datetime import timedelta
 
@@ -35,9 +36,13 @@ class QueueFilters:
 def review_queue(filters: QueueFilters) -> tuple[list[Match], int]:
     """Suggested matches matching the filters, best first or longest-waiting first."""
     investor_org = aliased(Organisation)
-    query = (select(Match).join(Match.need).join(Match.product)
-             .join(investor_org, investor_org.id == FinanceProduct.organisation_id)
-             .where(Match.status == MatchStatus.SUGGESTED))
+    query = (
+        select(Match)
+        .join(Match.need)
+        .join(Match.product)
+        .join(investor_org, investor_org.id == FinanceProduct.organisation_id)
+        .where(Match.status == MatchStatus.SUGGESTED)
+    )
     if filters.sector:
         query = query.where(FinancingNeed.sector == filters.sector)
     if filters.country:
@@ -51,11 +56,22 @@ def review_queue(filters: QueueFilters) -> tuple[list[Match], int]:
     if filters.older_than_days:
         query = query.where(Match.created_at <= utcnow() - timedelta(days=filters.older_than_days))
     total = db.session.scalar(select(func.count()).select_from(query.subquery()))
-    order = ((Match.created_at.asc(), Match.id) if filters.order == "waiting"
-             else (Match.score.desc().nulls_last(), Match.created_at.asc(), Match.id))
-    rows = db.session.scalars(query.options(joinedload(Match.need),
-                                            joinedload(Match.product)
-                                            .joinedload(FinanceProduct.organisation))
-                              .order_by(*order).offset((filters.page - 1) * PAGE_SIZE)
-                              .limit(PAGE_SIZE)).unique().all()
+    order = (
+        (Match.created_at.asc(), Match.id)
+        if filters.order == "waiting"
+        else (Match.score.desc().nulls_last(), Match.created_at.asc(), Match.id)
+    )
+    rows = (
+        db.session.scalars(
+            query.options(
+                joinedload(Match.need),
+                joinedload(Match.product).joinedload(FinanceProduct.organisation),
+            )
+            .order_by(*order)
+            .offset((filters.page - 1) * PAGE_SIZE)
+            .limit(PAGE_SIZE)
+        )
+        .unique()
+        .all()
+    )
     return list(rows), total

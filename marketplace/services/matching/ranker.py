@@ -2,6 +2,7 @@
 
 marketplace/matching does the maths on plain records; this module reads and writes the database.
 """
+
 from pathlib import Path
 
 from flask import current_app
@@ -9,13 +10,7 @@ from sqlalchemy import select
 
 from marketplace import matching
 from marketplace.extensions import db
-from marketplace.models import (
-    FinanceProduct,
-    FinancingNeed,
-    NeedStatus,
-    ProductStatus,
-    RankerModel,
-)
+from marketplace.models import FinanceProduct, FinancingNeed, NeedStatus, ProductStatus, RankerModel
 from marketplace.services.reference.fx import usd_rates
 
 MATCHABLE_NEEDS = (NeedStatus.PUBLISHED, NeedStatus.IN_NEGOTIATION)
@@ -24,58 +19,94 @@ _loaded: dict[str, matching.RankerModel] = {}
 
 def need_record(need: FinancingNeed) -> matching.Need:
     """A need as the ranker sees it (the JSONL fields plus what the app knows more)."""
-    return matching.Need.from_dict({
-        "id": need.id, "title": " ".join(filter(None, (need.title_en, need.title_zh))),
-        "description": " ".join(filter(None, (need.summary_en, need.summary_zh,
-                                              need.description))),
-        "country": need.country_iso2, "sector": need.sector, "technology": need.technology,
-        "amount": float(need.amount), "currency": need.currency,
-        "instrument": need.instruments[0] if need.instruments else None,
-        "instruments": list(need.instruments), "tenor_years": need.tenor_years,
-        "stage": need.stage, "capacity_mw": float(need.capacity) if need.capacity and (
-            need.capacity_unit or "MW") == "MW" else None,
-        "year": need.created_at.year if need.created_at else None,
-        "expected_tco2e": float(need.estimated_tco2e_per_year)
-        if need.estimated_tco2e_per_year is not None else None,
-        "taxonomy_activity": need.taxonomy_activity_ref,
-        "organisation_id": need.organisation_id,
-    }, usd_rates=usd_rates())
+    return matching.Need.from_dict(
+        {
+            "id": need.id,
+            "title": " ".join(filter(None, (need.title_en, need.title_zh))),
+            "description": " ".join(
+                filter(None, (need.summary_en, need.summary_zh, need.description))
+            ),
+            "country": need.country_iso2,
+            "sector": need.sector,
+            "technology": need.technology,
+            "amount": float(need.amount),
+            "currency": need.currency,
+            "instrument": need.instruments[0] if need.instruments else None,
+            "instruments": list(need.instruments),
+            "tenor_years": need.tenor_years,
+            "stage": need.stage,
+            "capacity_mw": float(need.capacity)
+            if need.capacity and (need.capacity_unit or "MW") == "MW"
+            else None,
+            "year": need.created_at.year if need.created_at else None,
+            "expected_tco2e": float(need.estimated_tco2e_per_year)
+            if need.estimated_tco2e_per_year is not None
+            else None,
+            "taxonomy_activity": need.taxonomy_activity_ref,
+            "organisation_id": need.organisation_id,
+        },
+        usd_rates=usd_rates(),
+    )
 
 
 def product_record(product: FinanceProduct) -> matching.Product:
-    return matching.Product.from_dict({
-        "id": product.id, "name": " ".join(filter(None, (product.name_en, product.name_zh))),
-        "description": product.description, "product_type": product.product_type,
-        "ticket_min": float(product.ticket_min), "ticket_max": float(product.ticket_max),
-        "currency": product.currency, "countries": list(product.countries),
-        "regions": list(product.regions), "sectors": list(product.sectors),
-        "technologies": list(product.technologies), "instruments": list(product.instruments),
-        "tenor_min": product.tenor_min_years, "tenor_max": product.tenor_max_years,
-        "stages": list(product.stages), "taxonomy_requirements": list(
-            product.taxonomy_requirements),
-        "min_tco2e": float(product.min_tco2e_per_year)
-        if product.min_tco2e_per_year is not None else None,
-        "investor_id": product.organisation_id,
-    }, usd_rates=usd_rates())
+    return matching.Product.from_dict(
+        {
+            "id": product.id,
+            "name": " ".join(filter(None, (product.name_en, product.name_zh))),
+            "description": product.description,
+            "product_type": product.product_type,
+            "ticket_min": float(product.ticket_min),
+            "ticket_max": float(product.ticket_max),
+            "currency": product.currency,
+            "countries": list(product.countries),
+            "regions": list(product.regions),
+            "sectors": list(product.sectors),
+            "technologies": list(product.technologies),
+            "instruments": list(product.instruments),
+            "tenor_min": product.tenor_min_years,
+            "tenor_max": product.tenor_max_years,
+            "stages": list(product.stages),
+            "taxonomy_requirements": list(product.taxonomy_requirements),
+            "min_tco2e": float(product.min_tco2e_per_year)
+            if product.min_tco2e_per_year is not None
+            else None,
+            "investor_id": product.organisation_id,
+        },
+        usd_rates=usd_rates(),
+    )
 
 
 def matchable_needs() -> list[FinancingNeed]:
-    return list(db.session.scalars(select(FinancingNeed).where(
-        FinancingNeed.status.in_(MATCHABLE_NEEDS)).order_by(FinancingNeed.id)))
+    return list(
+        db.session.scalars(
+            select(FinancingNeed)
+            .where(FinancingNeed.status.in_(MATCHABLE_NEEDS))
+            .order_by(FinancingNeed.id)
+        )
+    )
 
 
 def active_products() -> list[FinanceProduct]:
-    return list(db.session.scalars(select(FinanceProduct).where(
-        FinanceProduct.status == ProductStatus.ACTIVE).order_by(FinanceProduct.id)))
+    return list(
+        db.session.scalars(
+            select(FinanceProduct)
+            .where(FinanceProduct.status == ProductStatus.ACTIVE)
+            .order_by(FinanceProduct.id)
+        )
+    )
 
 
 def build_index(needs=None, products=None, progress: bool = False) -> matching.MatchingIndex:
     """Index the published needs and active products (or the given rows)."""
     needs = matchable_needs() if needs is None else needs
     products = active_products() if products is None else products
-    return matching.MatchingIndex.build([need_record(n) for n in needs],
-                                        [product_record(p) for p in products],
-                                        usd_rates=usd_rates(), progress=progress)
+    return matching.MatchingIndex.build(
+        [need_record(n) for n in needs],
+        [product_record(p) for p in products],
+        usd_rates=usd_rates(),
+        progress=progress,
+    )
 
 
 def active_version() -> RankerModel | None:

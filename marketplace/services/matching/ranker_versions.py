@@ -1,4 +1,5 @@
 """Training the ranker on broker decisions, and choosing which stored version serves."""
+
 from pathlib import Path
 
 from flask import current_app
@@ -26,23 +27,36 @@ from marketplace.services.reference.fx import usd_rates
 
 def decisions() -> list[dict]:
     """Accepted matches are positives and rejected ones negatives; undecided ones are left out."""
-    accepted = set(db.session.scalars(select(MatchEvent.match_id).where(
-        MatchEvent.to_status == MatchStatus.ACCEPTED)))
-    rows = db.session.execute(select(Match.id, Match.need_id, Match.product_id, Match.status)
-                              .where((Match.status == MatchStatus.REJECTED)
-                                     | Match.id.in_(accepted)))
-    return [{"type": "decision", "need": need_id, "product": product_id,
-             "accepted": status != MatchStatus.REJECTED}
-            for match_id, need_id, product_id, status in rows]
+    accepted = set(
+        db.session.scalars(
+            select(MatchEvent.match_id).where(MatchEvent.to_status == MatchStatus.ACCEPTED)
+        )
+    )
+    rows = db.session.execute(
+        select(Match.id, Match.need_id, Match.product_id, Match.status).where(
+            (Match.status == MatchStatus.REJECTED) | Match.id.in_(accepted)
+        )
+    )
+    return [
+        {
+            "type": "decision",
+            "need": need_id,
+            "product": product_id,
+            "accepted": status != MatchStatus.REJECTED,
+        }
+        for match_id, need_id, product_id, status in rows
+    ]
 
 
 def _listings_for(labelled: list[dict]):
     need_ids = {d["need"] for d in labelled} | {n.id for n in ranker.matchable_needs()}
     product_ids = {d["product"] for d in labelled} | {p.id for p in ranker.active_products()}
-    needs = db.session.scalars(select(FinancingNeed).where(FinancingNeed.id.in_(need_ids))
-                               .order_by(FinancingNeed.id)).all()
-    products = db.session.scalars(select(FinanceProduct).where(
-        FinanceProduct.id.in_(product_ids)).order_by(FinanceProduct.id)).all()
+    needs = db.session.scalars(
+        select(FinancingNeed).where(FinancingNeed.id.in_(need_ids)).order_by(FinancingNeed.id)
+    ).all()
+    products = db.session.scalars(
+        select(FinanceProduct).where(FinanceProduct.id.in_(product_ids)).order_by(FinanceProduct.id)
+    ).all()
     return needs, products
 
 
@@ -50,38 +64,66 @@ def train(actor: User | None = None, seed: int = 0) -> dict:
     """Train on every decision, compare with the active version, save, activate if not worse."""
     labelled = decisions()
     if len({d["accepted"] for d in labelled}) < 2:
-        return {"saved": False, "decisions": len(labelled),
-                "reason": "cold start: decisions need both accepted and rejected examples"}
+        return {
+            "saved": False,
+            "decisions": len(labelled),
+            "reason": "cold start: decisions need both accepted and rejected examples",
+        }
     if len({d["need"] for d in labelled}) < 2:
-        return {"saved": False, "decisions": len(labelled),
-                "reason": "decisions on at least two needs are needed, so that some can be "
-                          "held out to evaluate the new model"}
+        return {
+            "saved": False,
+            "decisions": len(labelled),
+            "reason": "decisions on at least two needs are needed, so that some can be "
+            "held out to evaluate the new model",
+        }
     needs, products = _listings_for(labelled)
     active = ranker.active_model()
-    result = matching.train([ranker.need_record(n) for n in needs],
-                            [ranker.product_record(p) for p in products], labelled,
-                            active=active, usd_rates=usd_rates(), seed=seed)
+    result = matching.train(
+        [ranker.need_record(n) for n in needs],
+        [ranker.product_record(p) for p in products],
+        labelled,
+        active=active,
+        usd_rates=usd_rates(),
+        seed=seed,
+    )
     if result.model is None:
-        return {"saved": False, "decisions": result.decisions,
-                "reason": "cold start: decisions need both accepted and rejected examples"}
+        return {
+            "saved": False,
+            "decisions": result.decisions,
+            "reason": "cold start: decisions need both accepted and rejected examples",
+        }
     version = _save(result, actor)
-    return {"saved": True, "version": version.version, "activated": version.is_active,
-            "decisions": result.decisions, "metrics": result.metrics,
-            "active_metrics": result.active_metrics}
+    return {
+        "saved": True,
+        "version": version.version,
+        "activated": version.is_active,
+        "decisions": result.decisions,
+        "metrics": result.metrics,
+        "active_metrics": result.active_metrics,
+    }
 
 
 @transactional
 def _save(result: matching.TrainResult, actor: User | None) -> RankerModel:
     stamp = utcnow().strftime("%Y%m%dT%H%M%S%f")
     directory = Path(current_app.config["MODEL_DIR"])
-    path = matching.save(result.model, directory, f"ranker-{stamp}",
-                         data_hash=result.data_hash,
-                         metrics={"new": result.metrics, "active": result.active_metrics})
+    path = matching.save(
+        result.model,
+        directory,
+        f"ranker-{stamp}",
+        data_hash=result.data_hash,
+        metrics={"new": result.metrics, "active": result.active_metrics},
+    )
     sidecar = read_metadata(path)
-    version = RankerModel(version=f"ranker-{stamp}", training_size=result.decisions,
-                          data_hash=result.data_hash, file_path=str(path),
-                          sha256=sidecar["sha256"], trained_by_id=getattr(actor, "id", None),
-                          metrics={"new": result.metrics, "active": result.active_metrics})
+    version = RankerModel(
+        version=f"ranker-{stamp}",
+        training_size=result.decisions,
+        data_hash=result.data_hash,
+        file_path=str(path),
+        sha256=sidecar["sha256"],
+        trained_by_id=getattr(actor, "id", None),
+        metrics={"new": result.metrics, "active": result.active_metrics},
+    )
     db.session.add(version)
     db.session.flush()
     record("ranker.trained", actor=actor, target=version, activated=result.activate)
@@ -92,8 +134,9 @@ def _save(result: matching.TrainResult, actor: User | None) -> RankerModel:
 
 
 def _make_active(version: RankerModel) -> None:
-    db.session.execute(update(RankerModel).where(RankerModel.id != version.id)
-                       .values(is_active=False))
+    db.session.execute(
+        update(RankerModel).where(RankerModel.id != version.id).values(is_active=False)
+    )
     version.is_active, version.activated_at = True, utcnow()
 
 
@@ -106,8 +149,13 @@ def activate(version_id: int, actor: User) -> RankerModel:
     try:
         ranker.load_version(version)
     except (matching.ModelIntegrityError, FileNotFoundError):
-        raise ServiceError(_l("The model file of this version is missing or has been altered; "
-                              "it cannot be activated."), 409) from None
+        raise ServiceError(
+            _l(
+                "The model file of this version is missing or has been altered; "
+                "it cannot be activated."
+            ),
+            409,
+        ) from None
     _make_active(version)
     record("ranker.activated", actor=actor, target=version)
     db.session.commit()

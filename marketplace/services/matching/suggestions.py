@@ -1,4 +1,5 @@
 """Stored suggestions: recompute them for a need, a product, or everything, and keep them."""
+
 from flask import current_app
 from sqlalchemy import delete, select
 
@@ -19,18 +20,30 @@ SHOWN = 10
 
 def _replace_undecided(column, owner_id: int) -> None:
     """Drop the ranker's earlier undecided suggestions for one listing (decisions are kept)."""
-    db.session.execute(delete(Match).where(
-        column == owner_id, Match.status == MatchStatus.SUGGESTED,
-        Match.source == MatchSource.RANKER).execution_options(synchronize_session=False))
+    db.session.execute(
+        delete(Match)
+        .where(
+            column == owner_id,
+            Match.status == MatchStatus.SUGGESTED,
+            Match.source == MatchSource.RANKER,
+        )
+        .execution_options(synchronize_session=False)
+    )
 
 
-def _store(need_id: int, product_id: int, item: matching.Suggestion, version: str | None,
-           rank_field: str) -> None:
-    match = db.session.scalar(select(Match).where(Match.need_id == need_id,
-                                                  Match.product_id == product_id))
+def _store(
+    need_id: int, product_id: int, item: matching.Suggestion, version: str | None, rank_field: str
+) -> None:
+    match = db.session.scalar(
+        select(Match).where(Match.need_id == need_id, Match.product_id == product_id)
+    )
     if match is None:
-        match = Match(need_id=need_id, product_id=product_id, source=MatchSource.RANKER,
-                      status=MatchStatus.SUGGESTED)
+        match = Match(
+            need_id=need_id,
+            product_id=product_id,
+            source=MatchSource.RANKER,
+            status=MatchStatus.SUGGESTED,
+        )
         db.session.add(match)
     elif match.status != MatchStatus.SUGGESTED:
         return  # a decided pair keeps its history
@@ -47,8 +60,7 @@ def refresh_need(need: FinancingNeed, index=None, model=None) -> int:
     model = model if model is not None else ranker.active_model()
     if not index.products.records:
         return 0
-    items = matching.suggest_for_need(index, ranker.need_record(need), model, k=SHOWN,
-                                      seed=need.id)
+    items = matching.suggest_for_need(index, ranker.need_record(need), model, k=SHOWN, seed=need.id)
     _replace_undecided(Match.need_id, need.id)
     for item in items:
         _store(need.id, int(item.id), item, getattr(model, "version", None), "rank_for_need")
@@ -62,12 +74,12 @@ def refresh_product(product: FinanceProduct, index=None, model=None) -> int:
     model = model if model is not None else ranker.active_model()
     if not index.needs.records:
         return 0
-    items = matching.suggest_for_product(index, ranker.product_record(product), model, k=SHOWN,
-                                         seed=product.id)
+    items = matching.suggest_for_product(
+        index, ranker.product_record(product), model, k=SHOWN, seed=product.id
+    )
     _replace_undecided(Match.product_id, product.id)
     for item in items:
-        _store(int(item.id), product.id, item, getattr(model, "version", None),
-               "rank_for_product")
+        _store(int(item.id), product.id, item, getattr(model, "version", None), "rank_for_product")
     db.session.commit()
     return len(items)
 
@@ -78,8 +90,9 @@ def refresh_all(progress=lambda items, total, label: items) -> dict:
     index = ranker.build_index(needs, products)
     model = ranker.active_model()
     stored = sum(refresh_need(n, index, model) for n in progress(needs, len(needs), "needs"))
-    stored += sum(refresh_product(p, index, model)
-                  for p in progress(products, len(products), "products"))
+    stored += sum(
+        refresh_product(p, index, model) for p in progress(products, len(products), "products")
+    )
     return {"needs": len(needs), "products": len(products), "suggestions": stored}
 
 
@@ -96,12 +109,20 @@ def refresh_quietly(listing) -> None:
 
 
 def suggestions_for_need(need_id: int) -> list[Match]:
-    return list(db.session.scalars(select(Match).where(
-        Match.need_id == need_id, Match.source == MatchSource.RANKER)
-        .order_by(Match.rank_for_need.asc().nulls_last(), Match.score.desc())))
+    return list(
+        db.session.scalars(
+            select(Match)
+            .where(Match.need_id == need_id, Match.source == MatchSource.RANKER)
+            .order_by(Match.rank_for_need.asc().nulls_last(), Match.score.desc())
+        )
+    )
 
 
 def suggestions_for_product(product_id: int) -> list[Match]:
-    return list(db.session.scalars(select(Match).where(
-        Match.product_id == product_id, Match.source == MatchSource.RANKER)
-        .order_by(Match.rank_for_product.asc().nulls_last(), Match.score.desc())))
+    return list(
+        db.session.scalars(
+            select(Match)
+            .where(Match.product_id == product_id, Match.source == MatchSource.RANKER)
+            .order_by(Match.rank_for_product.asc().nulls_last(), Match.score.desc())
+        )
+    )

@@ -1,4 +1,5 @@
 """The fee schedule the admin sets: one amount per kind of fee and currency."""
+
 from decimal import Decimal
 
 from flask_babel import lazy_gettext as _l
@@ -47,8 +48,10 @@ def amount_due(kind: FeeKind, currency: str | None) -> tuple[str, Decimal]:
     amounts = fee_schedule()[kind]
     currency = (currency or default_currency(amounts) or "").upper()
     if not amounts:
-        raise ServiceError(_l("No amount is set for this fee yet. An administrator sets it in "
-                              "the fee schedule."), 409)
+        raise ServiceError(
+            _l("No amount is set for this fee yet. An administrator sets it in the fee schedule."),
+            409,
+        )
     if currency not in amounts:
         raise ServiceError(_l("This fee cannot be paid in %(currency)s.", currency=currency))
     return currency, amounts[currency]
@@ -60,16 +63,24 @@ def set_fee(kind: FeeKind, currency: str, amount: Decimal, actor: User) -> Fee:
     if actor.role != Role.ADMIN:
         raise ServiceError(_l("Only administrators set fees."), 403)
     if amount <= 0 or amount != amount.quantize(Decimal(1).scaleb(-exponent(currency))):
-        raise ServiceError(_l("Give an amount above zero with no more decimals than the "
-                              "currency has."))
+        raise ServiceError(
+            _l("Give an amount above zero with no more decimals than the currency has.")
+        )
     fee = find_fee(kind, currency)
     old = fee.amount if fee else None
     if fee is None:
         fee = Fee(kind=kind, currency=currency.upper(), amount=amount)
         db.session.add(fee)
     fee.amount, fee.updated_by_id = amount, actor.id
-    record("fee.set", actor=actor, target=None, kind=str(kind), currency=currency.upper(),
-           old=str(old) if old is not None else None, new=str(amount))
+    record(
+        "fee.set",
+        actor=actor,
+        target=None,
+        kind=str(kind),
+        currency=currency.upper(),
+        old=str(old) if old is not None else None,
+        new=str(amount),
+    )
     db.session.commit()
     return fee
 

@@ -5,6 +5,7 @@ one-off payments only move forward (pending -> paid -> refunded, never back), re
 Stripe's running total, and membership changes carry the event's `created` time, so an older
 event never overwrites a newer one. An ended subscription never comes back.
 """
+
 from datetime import UTC, datetime
 
 from sqlalchemy import select
@@ -22,8 +23,12 @@ from marketplace.models import (
 from marketplace.payments.gateway import GatewayError, get_gateway
 from marketplace.payments.money import from_minor
 
-NOT_YET_PAID = (PaymentStatus.PENDING, PaymentStatus.EXPIRED, PaymentStatus.FAILED,
-                PaymentStatus.CANCELED)
+NOT_YET_PAID = (
+    PaymentStatus.PENDING,
+    PaymentStatus.EXPIRED,
+    PaymentStatus.FAILED,
+    PaymentStatus.CANCELED,
+)
 SUBSCRIPTION_STATES = {
     "active": MembershipStatus.ACTIVE,
     "trialing": MembershipStatus.ACTIVE,
@@ -36,6 +41,7 @@ NO_MATCH = "ignored: no matching payment"
 
 
 # ---- Finding our row ---------------------------------------------------------------------------
+
 
 def _by_column(column, value) -> Payment | None:
     if not value:
@@ -74,6 +80,7 @@ def _timestamp(value) -> datetime | None:
 
 # ---- One-off payments: listing fees and success fees -------------------------------------------
 
+
 def _mark_paid(payment: Payment) -> str:
     if payment.status not in NOT_YET_PAID:
         return f"unchanged: already {payment.status}"
@@ -87,8 +94,9 @@ def _mark_paid(payment: Payment) -> str:
 
 def checkout_completed(session: dict, event: dict) -> str:
     """Checkout finished: the listing fee is paid, or a membership has started."""
-    payment = (_by_column(Payment.stripe_checkout_session_id, session.get("id"))
-               or _by_metadata(session.get("metadata")))
+    payment = _by_column(Payment.stripe_checkout_session_id, session.get("id")) or _by_metadata(
+        session.get("metadata")
+    )
     if payment is None:
         return NO_MATCH
     payment.stripe_checkout_session_id = payment.stripe_checkout_session_id or session.get("id")
@@ -96,16 +104,18 @@ def checkout_completed(session: dict, event: dict) -> str:
         return "waiting: the payment is not confirmed yet"
     if session.get("mode") == "subscription":
         return _membership_started(payment, session, event)
-    payment.stripe_payment_intent_id = (payment.stripe_payment_intent_id
-                                        or session.get("payment_intent"))
+    payment.stripe_payment_intent_id = payment.stripe_payment_intent_id or session.get(
+        "payment_intent"
+    )
     payment.stripe_invoice_id = payment.stripe_invoice_id or session.get("invoice")
     return _mark_paid(payment)
 
 
 def checkout_closed(session: dict, event: dict) -> str:
     """The Checkout page expired, or a delayed payment failed: only a pending row changes."""
-    payment = (_by_column(Payment.stripe_checkout_session_id, session.get("id"))
-               or _by_metadata(session.get("metadata")))
+    payment = _by_column(Payment.stripe_checkout_session_id, session.get("id")) or _by_metadata(
+        session.get("metadata")
+    )
     if payment is None:
         return NO_MATCH
     if payment.status != PaymentStatus.PENDING:
@@ -137,15 +147,22 @@ def charge_refunded(charge: dict, event: dict) -> str:
 def _listing_fee_returned(payment: Payment) -> None:
     """A fully refunded listing fee leaves the need unpaid, unless another payment covers it."""
     need = db.session.get(FinancingNeed, payment.need_id)
-    other = db.session.scalar(select(Payment.id).where(
-        Payment.need_id == payment.need_id, Payment.id != payment.id,
-        Payment.purpose == PaymentPurpose.LISTING_FEE,
-        Payment.status == PaymentStatus.PAID).limit(1))
+    other = db.session.scalar(
+        select(Payment.id)
+        .where(
+            Payment.need_id == payment.need_id,
+            Payment.id != payment.id,
+            Payment.purpose == PaymentPurpose.LISTING_FEE,
+            Payment.status == PaymentStatus.PAID,
+        )
+        .limit(1)
+    )
     if need is not None and need.fee_status == FeeStatus.PAID and other is None:
         need.fee_status = FeeStatus.UNPAID
 
 
 # ---- Invoices: success fees, listing-fee receipts and membership periods -----------------------
+
 
 def _invoice_subscription(invoice: dict) -> tuple[str | None, dict]:
     """The subscription behind an invoice and its metadata (older API versions put it on top)."""
@@ -168,8 +185,9 @@ def invoice_paid(invoice: dict, event: dict) -> str:
     subscription, metadata = _invoice_subscription(invoice)
     if subscription:
         return _membership_invoice_paid(invoice, event, subscription, metadata)
-    payment = (_by_column(Payment.stripe_invoice_id, invoice.get("id"))
-               or _by_metadata(invoice.get("metadata")))
+    payment = _by_column(Payment.stripe_invoice_id, invoice.get("id")) or _by_metadata(
+        invoice.get("metadata")
+    )
     if payment is None:
         return NO_MATCH
     _attach_invoice(payment, invoice)
@@ -179,8 +197,7 @@ def invoice_paid(invoice: dict, event: dict) -> str:
 def _attach_invoice(payment: Payment, invoice: dict) -> None:
     payment.stripe_invoice_id = payment.stripe_invoice_id or invoice["id"]
     payment.receipt_url = invoice.get("hosted_invoice_url") or payment.receipt_url
-    payment.stripe_payment_intent_id = (payment.stripe_payment_intent_id
-                                        or _invoice_intent(invoice))
+    payment.stripe_payment_intent_id = payment.stripe_payment_intent_id or _invoice_intent(invoice)
 
 
 def invoice_payment_failed(invoice: dict, event: dict) -> str:
@@ -190,8 +207,9 @@ def invoice_payment_failed(invoice: dict, event: dict) -> str:
         if original is None:
             return NO_MATCH
         return _membership_state(original, event, MembershipStatus.PAST_DUE)
-    payment = (_by_column(Payment.stripe_invoice_id, invoice.get("id"))
-               or _by_metadata(invoice.get("metadata")))
+    payment = _by_column(Payment.stripe_invoice_id, invoice.get("id")) or _by_metadata(
+        invoice.get("metadata")
+    )
     if payment is None:
         return NO_MATCH
     if payment.status != PaymentStatus.PENDING:
@@ -202,6 +220,7 @@ def invoice_payment_failed(invoice: dict, event: dict) -> str:
 
 # ---- Memberships -------------------------------------------------------------------------------
 
+
 def _subscription_row(subscription: str, metadata: dict | None) -> Payment | None:
     """The membership row that started this subscription through Checkout."""
     payment = _by_column(Payment.stripe_subscription_id, subscription) or _by_metadata(metadata)
@@ -211,8 +230,9 @@ def _subscription_row(subscription: str, metadata: dict | None) -> Payment | Non
     return None
 
 
-def _membership_state(payment: Payment, event: dict, status: MembershipStatus,
-                      until: datetime | None = None) -> str:
+def _membership_state(
+    payment: Payment, event: dict, status: MembershipStatus, until: datetime | None = None
+) -> str:
     """Set the organisation's membership from this event, unless a newer one already did."""
     if payment.status == PaymentStatus.CANCELED:
         return "unchanged: the subscription has ended"
@@ -237,8 +257,7 @@ def _membership_started(payment: Payment, session: dict, event: dict) -> str:
     return _membership_state(payment, event, MembershipStatus.ACTIVE)
 
 
-def _membership_invoice_paid(invoice: dict, event: dict, subscription: str,
-                             metadata: dict) -> str:
+def _membership_invoice_paid(invoice: dict, event: dict, subscription: str, metadata: dict) -> str:
     """A membership period is paid: the first invoice fills the Checkout row, later ones add."""
     original = _subscription_row(subscription, metadata)
     if original is None:
@@ -250,19 +269,24 @@ def _membership_invoice_paid(invoice: dict, event: dict, subscription: str,
     if row.status in (PaymentStatus.PENDING, PaymentStatus.EXPIRED, PaymentStatus.FAILED):
         row.status = PaymentStatus.PAID
     ends = [line.get("period", {}).get("end") for line in invoice.get("lines", {}).get("data", [])]
-    return _membership_state(original, event, MembershipStatus.ACTIVE,
-                             _timestamp(max(filter(None, ends), default=None)))
+    return _membership_state(
+        original, event, MembershipStatus.ACTIVE, _timestamp(max(filter(None, ends), default=None))
+    )
 
 
 def _renewal(original: Payment, invoice: dict) -> Payment:
     """A payment row for a renewal invoice, so the history shows every period paid."""
     renewal = Payment(
-        purpose=PaymentPurpose.MEMBERSHIP, status=PaymentStatus.PENDING,
-        user_id=original.user_id, organisation_id=original.organisation_id,
-        interval=original.interval, currency=invoice["currency"].upper(),
+        purpose=PaymentPurpose.MEMBERSHIP,
+        status=PaymentStatus.PENDING,
+        user_id=original.user_id,
+        organisation_id=original.organisation_id,
+        interval=original.interval,
+        currency=invoice["currency"].upper(),
         amount=from_minor(invoice.get("amount_paid") or 0, invoice["currency"]),
         idempotency_key=f"stripe-{invoice['id']}",
-        stripe_subscription_id=original.stripe_subscription_id)
+        stripe_subscription_id=original.stripe_subscription_id,
+    )
     db.session.add(renewal)
     return renewal
 
@@ -283,8 +307,9 @@ def subscription_changed(subscription: dict, event: dict) -> str:
         return _membership_ended(original, event)
     if status not in SUBSCRIPTION_STATES:
         return f"unchanged: subscription {status}"
-    return _membership_state(original, event, SUBSCRIPTION_STATES[status],
-                             _period_end(subscription))
+    return _membership_state(
+        original, event, SUBSCRIPTION_STATES[status], _period_end(subscription)
+    )
 
 
 def _membership_ended(original: Payment, event: dict) -> str:
@@ -292,17 +317,25 @@ def _membership_ended(original: Payment, event: dict) -> str:
     if original.status == PaymentStatus.CANCELED:
         return "unchanged: the subscription has ended"
     original.status = PaymentStatus.CANCELED
-    original.stripe_object_created = max(original.stripe_object_created or 0,
-                                         int(event.get("created") or 0))
-    other = db.session.scalar(select(Payment.id).where(
-        Payment.organisation_id == original.organisation_id,
-        Payment.purpose == PaymentPurpose.MEMBERSHIP, Payment.status == PaymentStatus.PAID,
-        Payment.stripe_checkout_session_id.is_not(None),
-        Payment.stripe_subscription_id != original.stripe_subscription_id).limit(1))
+    original.stripe_object_created = max(
+        original.stripe_object_created or 0, int(event.get("created") or 0)
+    )
+    other = db.session.scalar(
+        select(Payment.id)
+        .where(
+            Payment.organisation_id == original.organisation_id,
+            Payment.purpose == PaymentPurpose.MEMBERSHIP,
+            Payment.status == PaymentStatus.PAID,
+            Payment.stripe_checkout_session_id.is_not(None),
+            Payment.stripe_subscription_id != original.stripe_subscription_id,
+        )
+        .limit(1)
+    )
     if other is not None:
         return "ended: another subscription continues"
-    db.session.get(Organisation, original.organisation_id).membership_status = \
-        MembershipStatus.LAPSED
+    db.session.get(
+        Organisation, original.organisation_id
+    ).membership_status = MembershipStatus.LAPSED
     return "membership lapsed"
 
 

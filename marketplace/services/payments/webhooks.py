@@ -1,4 +1,5 @@
 """Stripe webhooks: verify the signature on the raw body, then apply each event exactly once."""
+
 import logging
 
 import stripe
@@ -28,8 +29,12 @@ def verify(payload: bytes, signature: str | None, secret: str | None) -> dict:
     except (ValueError, TypeError, KeyError, AttributeError) as error:
         raise BadEvent("the body is not a Stripe event") from error
     data = event.get("data")
-    if not isinstance(event.get("id"), str) or not isinstance(event.get("type"), str) or \
-            not isinstance(data, dict) or not isinstance(data.get("object"), dict):
+    if (
+        not isinstance(event.get("id"), str)
+        or not isinstance(event.get("type"), str)
+        or not isinstance(data, dict)
+        or not isinstance(data.get("object"), dict)
+    ):
         raise BadEvent("the body is not a Stripe event")
     return event
 
@@ -38,8 +43,9 @@ def process(event: dict) -> str:
     """Store the event id and apply its effect in one transaction; a repeat changes nothing."""
     if db.session.get(StripeEvent, event["id"]) is not None:
         return "duplicate"
-    stored = StripeEvent(id=event["id"], type=event["type"],
-                         stripe_created=int(event.get("created") or 0))
+    stored = StripeEvent(
+        id=event["id"], type=event["type"], stripe_created=int(event.get("created") or 0)
+    )
     db.session.add(stored)
     try:
         # Two deliveries at once: the second insert waits for the first, then fails here.

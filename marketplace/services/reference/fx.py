@@ -1,4 +1,5 @@
 """Currency conversion to USD from the admin-maintained FX table."""
+
 from datetime import date
 from decimal import ROUND_HALF_UP, Decimal
 
@@ -16,8 +17,11 @@ CENT = Decimal("0.01")
 def latest_rate(currency: str) -> FxRate | None:
     """The newest rate for a currency (by its as-of date, then by entry)."""
     return db.session.scalar(
-        select(FxRate).where(FxRate.currency == currency.upper())
-        .order_by(FxRate.as_of.desc(), FxRate.id.desc()).limit(1))
+        select(FxRate)
+        .where(FxRate.currency == currency.upper())
+        .order_by(FxRate.as_of.desc(), FxRate.id.desc())
+        .limit(1)
+    )
 
 
 def to_usd(amount: Decimal, currency: str) -> tuple[Decimal, FxRate | None]:
@@ -38,15 +42,27 @@ def usd_rates() -> dict[str, float]:
     return rates
 
 
-def add_rate(currency: str, usd_per_unit: Decimal, as_of: date, source: str,
-             actor: User | None) -> FxRate:
+def add_rate(
+    currency: str, usd_per_unit: Decimal, as_of: date, source: str, actor: User | None
+) -> FxRate:
     """Record a new rate; listings saved from now on use it."""
     if usd_per_unit <= 0:
         raise ServiceError(_l("The rate must be greater than zero."))
-    rate = FxRate(currency=currency.upper(), usd_per_unit=usd_per_unit, as_of=as_of,
-                  source=source, entered_by_id=getattr(actor, "id", None))
+    rate = FxRate(
+        currency=currency.upper(),
+        usd_per_unit=usd_per_unit,
+        as_of=as_of,
+        source=source,
+        entered_by_id=getattr(actor, "id", None),
+    )
     db.session.add(rate)
-    record("fx.rate_added", actor=actor, target=None, currency=currency,
-           usd_per_unit=str(usd_per_unit), as_of=as_of.isoformat())
+    record(
+        "fx.rate_added",
+        actor=actor,
+        target=None,
+        currency=currency,
+        usd_per_unit=str(usd_per_unit),
+        as_of=as_of.isoformat(),
+    )
     db.session.commit()
     return rate

@@ -1,4 +1,5 @@
 """Saved searches, and the email digests of newly published needs that match them."""
+
 import smtplib
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -41,32 +42,46 @@ class AlertRun:
 
 
 def saved_searches_of(user: User) -> list[SavedSearch]:
-    return list(db.session.scalars(select(SavedSearch).where(SavedSearch.user_id == user.id)
-                                   .order_by(SavedSearch.created_at.desc(),
-                                             SavedSearch.id.desc())))
+    return list(
+        db.session.scalars(
+            select(SavedSearch)
+            .where(SavedSearch.user_id == user.id)
+            .order_by(SavedSearch.created_at.desc(), SavedSearch.id.desc())
+        )
+    )
 
 
 def saved_search_of(user: User, search_id: int) -> SavedSearch | None:
     """The user's own saved search, or None (someone else's is as good as missing)."""
-    return db.session.scalar(select(SavedSearch).where(SavedSearch.id == search_id,
-                                                       SavedSearch.user_id == user.id))
+    return db.session.scalar(
+        select(SavedSearch).where(SavedSearch.id == search_id, SavedSearch.user_id == user.id)
+    )
 
 
-def save_search(user: User, name: str, target: str, args: dict,
-                frequency: AlertFrequency) -> SavedSearch:
+def save_search(
+    user: User, name: str, target: str, args: dict, frequency: AlertFrequency
+) -> SavedSearch:
     """Keep a search's filters (unknown values dropped) under a name, with its alert schedule."""
     if user.role not in SEARCH_ROLES.get(target, ()):
         raise ServiceError(_l("You cannot save this kind of search."), 403)
-    count = db.session.scalar(select(func.count()).select_from(SavedSearch)
-                              .where(SavedSearch.user_id == user.id))
+    count = db.session.scalar(
+        select(func.count()).select_from(SavedSearch).where(SavedSearch.user_id == user.id)
+    )
     if count >= MAX_SAVED_SEARCHES:
-        raise ServiceError(_l("You can keep up to %(n)d saved searches; delete one first.",
-                              n=MAX_SAVED_SEARCHES), 409)
+        raise ServiceError(
+            _l("You can keep up to %(n)d saved searches; delete one first.", n=MAX_SAVED_SEARCHES),
+            409,
+        )
     filters = search.parse_filters(args, target, search.geography())
     if target != "needs":
         frequency = AlertFrequency.NEVER  # digests cover new financing needs only
-    saved = SavedSearch(user_id=user.id, name=name.strip(), target=target,
-                        filters=filters.to_params(), frequency=frequency)
+    saved = SavedSearch(
+        user_id=user.id,
+        name=name.strip(),
+        target=target,
+        filters=filters.to_params(),
+        frequency=frequency,
+    )
     db.session.add(saved)
     db.session.commit()
     return saved
@@ -99,13 +114,19 @@ def send_due_alerts(now: datetime | None = None) -> AlertRun:
     # failed email leaves its period open for the next run.
     now, run = now or utcnow(), AlertRun()
     geo = search.geography()
-    statement = (select(SavedSearch).where(SavedSearch.target == "needs",
-                                           SavedSearch.frequency != AlertFrequency.NEVER)
-                 .options(joinedload(SavedSearch.user)).order_by(SavedSearch.id))
+    statement = (
+        select(SavedSearch)
+        .where(SavedSearch.target == "needs", SavedSearch.frequency != AlertFrequency.NEVER)
+        .options(joinedload(SavedSearch.user))
+        .order_by(SavedSearch.id)
+    )
     for saved in db.session.scalars(statement):
         run.checked += 1
-        if (not saved.user.active or saved.user.role not in SEARCH_ROLES["needs"]
-                or not _may_receive_alerts(saved.user)):
+        if (
+            not saved.user.active
+            or saved.user.role not in SEARCH_ROLES["needs"]
+            or not _may_receive_alerts(saved.user)
+        ):
             run.skipped += 1
         elif is_due(saved, now):
             run.due += 1
@@ -117,11 +138,18 @@ def send_due_alerts(now: datetime | None = None) -> AlertRun:
 
 def _published_between(filters, after: datetime, until: datetime, geo) -> tuple[int, list]:
     """How many matching needs were published in (after, until], and the newest of them."""
-    where = [*search.need_conditions(filters, geo), FinancingNeed.published_at > after,
-             FinancingNeed.published_at <= until]
+    where = [
+        *search.need_conditions(filters, geo),
+        FinancingNeed.published_at > after,
+        FinancingNeed.published_at <= until,
+    ]
     total = db.session.scalar(select(func.count()).select_from(FinancingNeed).where(*where))
-    newest = db.session.scalars(select(FinancingNeed).where(*where).order_by(
-        FinancingNeed.published_at.desc(), FinancingNeed.id.desc()).limit(DIGEST_ITEMS))
+    newest = db.session.scalars(
+        select(FinancingNeed)
+        .where(*where)
+        .order_by(FinancingNeed.published_at.desc(), FinancingNeed.id.desc())
+        .limit(DIGEST_ITEMS)
+    )
     return total or 0, list(newest)
 
 
@@ -133,16 +161,30 @@ def _send_digest(saved: SavedSearch, now: datetime, geo, run: AlertRun) -> bool:
     if not total:
         return True
     user = saved.user
-    subject = lazy_ngettext("%(num)d new financing need for “%(name)s”",
-                            "%(num)d new financing needs for “%(name)s”", total, name=saved.name)
+    subject = lazy_ngettext(
+        "%(num)d new financing need for “%(name)s”",
+        "%(num)d new financing needs for “%(name)s”",
+        total,
+        name=saved.name,
+    )
     try:
-        send_template(user.email, user.locale, subject, "alert_digest", user=user, saved=saved,
-                      needs=needs, total=total, since=since,
-                      search_url=url_for("search.needs", _external=True, **filters.to_params()),
-                      saved_url=url_for("search.saved", _external=True))
+        send_template(
+            user.email,
+            user.locale,
+            subject,
+            "alert_digest",
+            user=user,
+            saved=saved,
+            needs=needs,
+            total=total,
+            since=since,
+            search_url=url_for("search.needs", _external=True, **filters.to_params()),
+            saved_url=url_for("search.saved", _external=True),
+        )
     except (OSError, smtplib.SMTPException):
-        current_app.logger.exception("alert digest not sent", extra={"extra_fields": {
-            "saved_search_id": saved.id}})
+        current_app.logger.exception(
+            "alert digest not sent", extra={"extra_fields": {"saved_search_id": saved.id}}
+        )
         run.failed += 1
         return False
     run.sent += 1

@@ -4,6 +4,7 @@ Products are few (a handful per investor desk), so one query fetches the active 
 words and the facets are counted in Python; that keeps list-valued mandates (sectors, regions,
 countries) and ranges (ticket, tenor) simple and identical on SQLite and PostgreSQL.
 """
+
 from collections import Counter
 
 from sqlalchemy import select
@@ -26,22 +27,34 @@ from marketplace.services.search.search import (
     text_condition,
 )
 
-PRODUCT_TEXT = concat_text(FinanceProduct.name_en, FinanceProduct.name_zh,
-                           FinanceProduct.description)
+PRODUCT_TEXT = concat_text(
+    FinanceProduct.name_en, FinanceProduct.name_zh, FinanceProduct.description
+)
 
-_PRODUCT_COLUMNS = (FinanceProduct.id, FinanceProduct.product_type, FinanceProduct.sectors,
-                    FinanceProduct.regions, FinanceProduct.countries, FinanceProduct.currency,
-                    FinanceProduct.ticket_min_usd, FinanceProduct.ticket_max_usd,
-                    FinanceProduct.tenor_min_years, FinanceProduct.tenor_max_years,
-                    FinanceProduct.activated_at, FinanceProduct.created_at)
+_PRODUCT_COLUMNS = (
+    FinanceProduct.id,
+    FinanceProduct.product_type,
+    FinanceProduct.sectors,
+    FinanceProduct.regions,
+    FinanceProduct.countries,
+    FinanceProduct.currency,
+    FinanceProduct.ticket_min_usd,
+    FinanceProduct.ticket_max_usd,
+    FinanceProduct.tenor_min_years,
+    FinanceProduct.tenor_max_years,
+    FinanceProduct.activated_at,
+    FinanceProduct.created_at,
+)
 
 
 def _product_keys(row, geo: Geography) -> dict[str, set[str]]:
     """The facet keys a product belongs to; an empty list of sectors or places means any."""
-    regions = set(row.regions or ()) | {geo.region_of[c] for c in row.countries or ()
-                                        if c in geo.region_of}
+    regions = set(row.regions or ()) | {
+        geo.region_of[c] for c in row.countries or () if c in geo.region_of
+    }
     return {
-        "type": {row.product_type}, "currency": {row.currency},
+        "type": {row.product_type},
+        "currency": {row.currency},
         "sector": set(row.sectors or ()) or set(sectors.SECTORS),
         "region": regions or set(geo.region_of.values()),
         "ticket": _bands_met(AMOUNT_BANDS, row.ticket_min_usd, row.ticket_max_usd),
@@ -51,13 +64,18 @@ def _product_keys(row, geo: Geography) -> dict[str, set[str]]:
 
 def _bands_met(bands, low, high) -> set[str]:
     """The bands that the range [low, high] reaches into."""
-    return {band.key for band in bands if (band.high is None or low < band.high)
-            and (band.low is None or high >= band.low)}
+    return {
+        band.key
+        for band in bands
+        if (band.high is None or low < band.high) and (band.low is None or high >= band.low)
+    }
 
 
 def _passes(keys: dict[str, set[str]], filters: Filters, without: str | None = None) -> bool:
-    return all(facet == without or not chosen or keys[facet] & set(chosen)
-               for facet, chosen in filters.chosen.items())
+    return all(
+        facet == without or not chosen or keys[facet] & set(chosen)
+        for facet, chosen in filters.chosen.items()
+    )
 
 
 _PRODUCT_SORT = {
@@ -73,16 +91,33 @@ def search_products(filters: Filters, page: int = 1, geo: Geography | None = Non
     where = [FinanceProduct.status == ProductStatus.ACTIVE]
     if (text := text_condition(PRODUCT_TEXT, filters.q)) is not None:
         where.append(text)
-    rows = [(row, _product_keys(row, geo))
-            for row in db.session.execute(select(*_PRODUCT_COLUMNS).where(*where))]
-    counts = {facet: Counter(key for row, keys in rows if _passes(keys, filters, facet)
-                             for key in keys[facet]) for facet in PRODUCT_FACETS}
-    matching = sorted((row for row, keys in rows if _passes(keys, filters)),
-                      key=_PRODUCT_SORT[filters.sort])
+    rows = [
+        (row, _product_keys(row, geo))
+        for row in db.session.execute(select(*_PRODUCT_COLUMNS).where(*where))
+    ]
+    counts = {
+        facet: Counter(
+            key for row, keys in rows if _passes(keys, filters, facet) for key in keys[facet]
+        )
+        for facet in PRODUCT_FACETS
+    }
+    matching = sorted(
+        (row for row, keys in rows if _passes(keys, filters)), key=_PRODUCT_SORT[filters.sort]
+    )
     page = min(page, max(1, -(-len(matching) // PER_PAGE)))
-    ids = [row.id for row in matching[(page - 1) * PER_PAGE:page * PER_PAGE]]
-    loaded = {p.id: p for p in db.session.scalars(
-        select(FinanceProduct).where(FinanceProduct.id.in_(ids))
-        .options(joinedload(FinanceProduct.organisation)))}
-    return SearchPage(filters, [loaded[i] for i in ids], len(matching), page,
-                      facet_values(PRODUCT_FACETS, counts, filters))
+    ids = [row.id for row in matching[(page - 1) * PER_PAGE : page * PER_PAGE]]
+    loaded = {
+        p.id: p
+        for p in db.session.scalars(
+            select(FinanceProduct)
+            .where(FinanceProduct.id.in_(ids))
+            .options(joinedload(FinanceProduct.organisation))
+        )
+    }
+    return SearchPage(
+        filters,
+        [loaded[i] for i in ids],
+        len(matching),
+        page,
+        facet_values(PRODUCT_FACETS, counts, filters),
+    )

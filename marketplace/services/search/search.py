@@ -5,6 +5,7 @@ Needs: the database matches the words (trigram-indexed LIKE on the stored lower-
 in-process column index (search_index.py) counts the facets and orders the page; the page's rows
 come from the database. Dialect differences (PostgreSQL vs SQLite) stay inside this module.
 """
+
 import re
 import unicodedata
 from collections import Counter
@@ -12,16 +13,7 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 
 import numpy as np
-from sqlalchemy import (
-    ColumnElement,
-    Text,
-    and_,
-    exists,
-    func,
-    literal_column,
-    or_,
-    select,
-)
+from sqlalchemy import ColumnElement, Text, and_, exists, func, literal_column, or_, select
 from sqlalchemy import type_coerce as coerce
 from sqlalchemy.dialects.postgresql import ARRAY, JSONB
 from sqlalchemy.orm import joinedload
@@ -48,9 +40,13 @@ TARGETS = {"needs": (NEED_FACETS, NEED_SORTS), "products": (PRODUCT_FACETS, PROD
 
 # Facets whose keys come from a fixed vocabulary; country and region come from the Country table.
 _VOCABULARY = {
-    "sector": sectors.SECTORS, "instrument": sectors.INSTRUMENTS, "type": sectors.INSTRUMENTS,
-    "stage": sectors.STAGES, "currency": sectors.CURRENCIES,
-    "amount": tuple(b.key for b in AMOUNT_BANDS), "ticket": tuple(b.key for b in AMOUNT_BANDS),
+    "sector": sectors.SECTORS,
+    "instrument": sectors.INSTRUMENTS,
+    "type": sectors.INSTRUMENTS,
+    "stage": sectors.STAGES,
+    "currency": sectors.CURRENCIES,
+    "amount": tuple(b.key for b in AMOUNT_BANDS),
+    "ticket": tuple(b.key for b in AMOUNT_BANDS),
     "tenor": tuple(b.key for b in TENOR_BANDS),
 }
 _CONTROL = re.compile(r"[\x00-\x1f\x7f]")
@@ -128,19 +124,27 @@ def geography() -> Geography:
 
 # --- parsing: unknown or malformed values are dropped, never an error -------------------------
 
+
 def parse_filters(args: Mapping[str, list[str]], target: str, geo: Geography) -> Filters:
     """Filters from query-string lists (or a saved search's dict), keeping only known values."""
     facets, sorts = TARGETS[target]
-    known = {**_VOCABULARY, "country": tuple(geo.names),
-             "region": tuple(sorted(set(geo.region_of.values())))}
+    known = {
+        **_VOCABULARY,
+        "country": tuple(geo.names),
+        "region": tuple(sorted(set(geo.region_of.values()))),
+    }
     chosen = {}
     for facet in facets:
         keys = [k for k in _as_list(args.get(facet)) if k in known[facet]]
         if keys:
             chosen[facet] = tuple(dict.fromkeys(keys))
     sort = next(iter(_as_list(args.get("sort"))), "newest")
-    return Filters(target, clean_text(next(iter(_as_list(args.get("q"))), "")), chosen,
-                   sort if sort in sorts else "newest")
+    return Filters(
+        target,
+        clean_text(next(iter(_as_list(args.get("q"))), "")),
+        chosen,
+        sort if sort in sorts else "newest",
+    )
 
 
 def _as_list(value) -> list[str]:
@@ -168,6 +172,7 @@ def parse_page(value) -> int:
 
 
 # --- full text ------------------------------------------------------------------------------
+
 
 def concat_text(*columns) -> ColumnElement[str]:
     # Literal separators so the SQL matches the trigram index expression of migration 0002.
@@ -204,6 +209,7 @@ def _is_postgres() -> bool:
 
 # --- needs ---------------------------------------------------------------------------------
 
+
 def _word_conditions(q: str) -> list[ColumnElement[bool]]:
     """Each word occurs in the need's lower-case search text (so in any case).
 
@@ -212,9 +218,12 @@ def _word_conditions(q: str) -> list[ColumnElement[bool]]:
     pairs; other short words scan the few megabytes of text. SQLite scans with LIKE.
     """
     words = [unicodedata.normalize("NFC", term).lower() for term in q.split()[:MAX_TERMS]]
-    return [_han_pair_condition(word) if _is_postgres() and _HAN_PAIR.fullmatch(word)
-            else NeedSearchText.search_text.like(_like_pattern(word), escape="\\")
-            for word in words]
+    return [
+        _han_pair_condition(word)
+        if _is_postgres() and _HAN_PAIR.fullmatch(word)
+        else NeedSearchText.search_text.like(_like_pattern(word), escape="\\")
+        for word in words
+    ]
 
 
 _HAN_PAIR = re.compile(f"[{HAN}]{{2}}")
@@ -223,8 +232,7 @@ _HAN_PAIR = re.compile(f"[{HAN}]{{2}}")
 def _han_pair_condition(word: str) -> ColumnElement[bool]:
     # The expression of ix_need_search_texts_han_pairs (migration 0005), with a literal
     # separator so that PostgreSQL matches it to the index.
-    pairs = func.string_to_array(NeedSearchText.han_pairs, literal_column("' '"),
-                                 type_=ARRAY(Text))
+    pairs = func.string_to_array(NeedSearchText.han_pairs, literal_column("' '"), type_=ARRAY(Text))
     return pairs.contains([word])
 
 
@@ -245,10 +253,16 @@ def _instrument_condition(keys: tuple[str, ...]) -> ColumnElement[bool]:
     return exists(select(literal_column("1")).select_from(each).where(each.c.value.in_(keys)))
 
 
-_NEED_COLUMNS = {"sector": FinancingNeed.sector, "stage": FinancingNeed.stage,
-                 "currency": FinancingNeed.currency, "country": FinancingNeed.country_iso2}
-_BAND_COLUMNS = {"amount": (FinancingNeed.amount_usd, AMOUNT_BANDS),
-                 "tenor": (FinancingNeed.tenor_years, TENOR_BANDS)}
+_NEED_COLUMNS = {
+    "sector": FinancingNeed.sector,
+    "stage": FinancingNeed.stage,
+    "currency": FinancingNeed.currency,
+    "country": FinancingNeed.country_iso2,
+}
+_BAND_COLUMNS = {
+    "amount": (FinancingNeed.amount_usd, AMOUNT_BANDS),
+    "tenor": (FinancingNeed.tenor_years, TENOR_BANDS),
+}
 # Country and region filter as one group: both facets come from per-country counts without it.
 _GROUP = {"region": "country"}
 
@@ -276,8 +290,9 @@ def need_conditions(filters: Filters, geo: Geography) -> list[ColumnElement[bool
     return [*where, *groups.values()]
 
 
-def _group_masks(index: search_index.NeedIndex, filters: Filters,
-                 geo: Geography) -> dict[str, np.ndarray]:
+def _group_masks(
+    index: search_index.NeedIndex, filters: Filters, geo: Geography
+) -> dict[str, np.ndarray]:
     """One row mask per chosen facet group, as need_conditions would filter."""
     groups: dict[str, np.ndarray] = {}
     for facet, keys in filters.chosen.items():
@@ -295,9 +310,13 @@ def _matching_ids(q: str) -> list[int]:
     return list(db.session.scalars(select(NeedSearchText.need_id).where(*_word_conditions(q))))
 
 
-def _need_facet_counts(index: search_index.NeedIndex, base: np.ndarray,
-                       groups: dict[str, np.ndarray], filters: Filters,
-                       geo: Geography) -> dict[str, Counter]:
+def _need_facet_counts(
+    index: search_index.NeedIndex,
+    base: np.ndarray,
+    groups: dict[str, np.ndarray],
+    filters: Filters,
+    geo: Geography,
+) -> dict[str, Counter]:
     """Counts per facet, each with every filter group applied but its own."""
     counts = {}
     for facet in ("sector", "country", "instrument", "stage", "currency", "amount", "tenor"):
@@ -314,8 +333,13 @@ def _need_facet_counts(index: search_index.NeedIndex, base: np.ndarray,
 def _split_geo(by_country: Counter, filters: Filters, geo: Geography) -> tuple[Counter, Counter]:
     """Country counts within the chosen regions; region counts over the chosen countries."""
     regions, countries = set(filters.values("region")), set(filters.values("country"))
-    country_counts = Counter({iso2: n for iso2, n in by_country.items()
-                              if not regions or geo.region_of.get(iso2) in regions})
+    country_counts = Counter(
+        {
+            iso2: n
+            for iso2, n in by_country.items()
+            if not regions or geo.region_of.get(iso2) in regions
+        }
+    )
     region_counts: Counter = Counter()
     for iso2, n in by_country.items():
         if not countries or iso2 in countries:
@@ -323,8 +347,9 @@ def _split_geo(by_country: Counter, filters: Filters, geo: Geography) -> tuple[C
     return country_counts, region_counts
 
 
-def facet_values(facets: tuple[str, ...], counts: dict[str, Counter],
-                  filters: Filters) -> dict[str, list[FacetValue]]:
+def facet_values(
+    facets: tuple[str, ...], counts: dict[str, Counter], filters: Filters
+) -> dict[str, list[FacetValue]]:
     """Values with matches (and chosen ones), in vocabulary order or by count."""
     result = {}
     for facet in facets:
@@ -351,8 +376,17 @@ def search_needs(filters: Filters, page: int = 1, geo: Geography | None = None) 
     total = int(np.count_nonzero(matching))
     page = min(page, max(1, -(-total // PER_PAGE)))
     ids = index.page(matching, filters.sort, (page - 1) * PER_PAGE, PER_PAGE)
-    rows = {need.id: need for need in db.session.scalars(
-        select(FinancingNeed).where(FinancingNeed.id.in_(ids))
-        .options(joinedload(FinancingNeed.organisation)))} if ids else {}
+    rows = (
+        {
+            need.id: need
+            for need in db.session.scalars(
+                select(FinancingNeed)
+                .where(FinancingNeed.id.in_(ids))
+                .options(joinedload(FinancingNeed.organisation))
+            )
+        }
+        if ids
+        else {}
+    )
     items = [rows[i] for i in ids if i in rows]
     return SearchPage(filters, items, total, page, facet_values(NEED_FACETS, counts, filters))

@@ -8,6 +8,7 @@ the commit-ordered revisions of services/changes.py: every search reads the coun
 primary-key lookup) and, when it has moved, loads only the needs stamped since. The database
 stays the source of truth: text matching and the rows a page shows come from it.
 """
+
 import gc
 import json
 from collections import Counter
@@ -30,8 +31,12 @@ CODED = ("sector", "country", "stage", "currency")  # facets stored as codes of 
 BANDED = {"amount": AMOUNT_BANDS, "tenor": TENOR_BANDS}  # facets stored as band numbers
 MAX_INSTRUMENTS = 64  # instruments are bits of one uint64 per need
 
-_CODE_COLUMNS = {"sector": "sector", "country": "country_iso2", "stage": "stage",
-                 "currency": "currency"}
+_CODE_COLUMNS = {
+    "sector": "sector",
+    "country": "country_iso2",
+    "stage": "stage",
+    "currency": "currency",
+}
 
 
 @dataclass(frozen=True)
@@ -77,8 +82,12 @@ class NeedIndex:
         """Rows under the mask per value of the facet."""
         if facet == "instrument":
             chosen = self.instruments[mask]
-            return Counter({value: int(np.count_nonzero(chosen & np.uint64(1 << bit)))
-                            for bit, value in enumerate(self.vocab["instrument"])})
+            return Counter(
+                {
+                    value: int(np.count_nonzero(chosen & np.uint64(1 << bit)))
+                    for bit, value in enumerate(self.vocab["instrument"])
+                }
+            )
         names = [band.key for band in BANDED[facet]] if facet in BANDED else self.vocab[facet]
         numbers = np.bincount(self.codes[facet][mask], minlength=len(names))
         return Counter({name: int(n) for name, n in zip(names, numbers, strict=False) if n})
@@ -92,7 +101,7 @@ class NeedIndex:
     def page(self, mask: np.ndarray, sort: str, offset: int, limit: int) -> list[int]:
         """Need ids of one page of the rows under the mask."""
         order = self.order(sort)
-        return self.ids[order[mask[order]][offset:offset + limit]].tolist()
+        return self.ids[order[mask[order]][offset : offset + limit]].tolist()
 
 
 def _primary_key(keys: dict[str, np.ndarray], sort: str) -> np.ndarray:
@@ -110,11 +119,17 @@ def _primary_key(keys: dict[str, np.ndarray], sort: str) -> np.ndarray:
 
 # --- loading ---------------------------------------------------------------------------------
 
+
 def _empty() -> NeedIndex:
-    return NeedIndex(None, np.zeros(0, np.int64), np.zeros(0, bool),
-                     {facet: np.zeros(0, np.int32) for facet in (*CODED, *BANDED)},
-                     {facet: () for facet in (*CODED, "instrument")}, np.zeros(0, np.uint64),
-                     {key: np.zeros(0) for key in ("published", "amount", "tco2e")})
+    return NeedIndex(
+        None,
+        np.zeros(0, np.int64),
+        np.zeros(0, bool),
+        {facet: np.zeros(0, np.int32) for facet in (*CODED, *BANDED)},
+        {facet: () for facet in (*CODED, "instrument")},
+        np.zeros(0, np.uint64),
+        {key: np.zeros(0) for key in ("published", "amount", "tco2e")},
+    )
 
 
 def _bands(values: np.ndarray, bands) -> np.ndarray:
@@ -156,17 +171,22 @@ def _columns(columns: dict[str, tuple], vocab: dict[str, tuple[str, ...]]) -> tu
 
     def bits(text) -> int:  # one JSON list of instruments (few distinct lists: parsed once each)
         items = json.loads(text) if text else []
-        return sum(1 << bit for item in dict.fromkeys(items) if isinstance(item, str)
-                   and (bit := code("instrument", item)) >= 0)
+        return sum(
+            1 << bit
+            for item in dict.fromkeys(items)
+            if isinstance(item, str) and (bit := code("instrument", item)) >= 0
+        )
 
     instrument_sets = {text: bits(text) for text in sorted(set(columns["instruments"]), key=str)}
     amounts = _floats(columns["amount_usd"])
     arrays = {
         "ids": np.array(columns["id"], dtype=np.int64),
-        "visible": np.fromiter((status in VISIBLE for status in columns["status"]), bool,
-                               len(columns["id"])),
-        "instruments": np.array([instrument_sets[t] for t in columns["instruments"]],
-                                dtype=np.uint64),
+        "visible": np.fromiter(
+            (status in VISIBLE for status in columns["status"]), bool, len(columns["id"])
+        ),
+        "instruments": np.array(
+            [instrument_sets[t] for t in columns["instruments"]], dtype=np.uint64
+        ),
         **{facet: codes(facet, columns[name]) for facet, name in _CODE_COLUMNS.items()},
         "amount": _bands(amounts, AMOUNT_BANDS),
         "tenor": _bands(_floats(columns["tenor_years"]), TENOR_BANDS),
@@ -180,17 +200,31 @@ def _columns(columns: dict[str, tuple], vocab: dict[str, tuple[str, ...]]) -> tu
 def _build(revision, arrays: dict, vocab: dict) -> NeedIndex:
     order = np.argsort(arrays["ids"], kind="stable")  # rows come unordered: sorting here is cheaper
     arrays = {name: array[order] for name, array in arrays.items()}
-    return NeedIndex(revision, arrays["ids"], arrays["visible"],
-                     {facet: arrays[facet] for facet in (*CODED, *BANDED)}, vocab,
-                     arrays["instruments"],
-                     {"published": arrays["published"], "amount": arrays["amount_key"],
-                      "tco2e": arrays["tco2e"]})
+    return NeedIndex(
+        revision,
+        arrays["ids"],
+        arrays["visible"],
+        {facet: arrays[facet] for facet in (*CODED, *BANDED)},
+        vocab,
+        arrays["instruments"],
+        {
+            "published": arrays["published"],
+            "amount": arrays["amount_key"],
+            "tco2e": arrays["tco2e"],
+        },
+    )
 
 
 def _flatten(index: NeedIndex) -> dict:
-    return {"ids": index.ids, "visible": index.visible, **index.codes,
-            "instruments": index.instruments, "published": index.keys["published"],
-            "amount_key": index.keys["amount"], "tco2e": index.keys["tco2e"]}
+    return {
+        "ids": index.ids,
+        "visible": index.visible,
+        **index.codes,
+        "instruments": index.instruments,
+        "published": index.keys["published"],
+        "amount_key": index.keys["amount"],
+        "tco2e": index.keys["tco2e"],
+    }
 
 
 def _fetch(since: int | None) -> dict[str, tuple]:
@@ -198,12 +232,19 @@ def _fetch(since: int | None) -> dict[str, tuple]:
     table = FinancingNeed.__table__
     # Plain types: no enum, JSON or decimal conversion per row (the JSON lists are parsed once
     # per distinct list in _columns); Core, not the ORM, reads the rows.
-    statement = select(table.c.id, coerce(table.c.status, String).label("status"),
-                       table.c.sector, table.c.country_iso2, table.c.stage, table.c.currency,
-                       cast(table.c.amount_usd, Float).label("amount_usd"), table.c.tenor_years,
-                       cast(table.c.instruments, String).label("instruments"),
-                       coerce(table.c.published_at, DateTime()).label("published_at"),
-                       cast(table.c.estimated_tco2e_per_year, Float).label("tco2e"))
+    statement = select(
+        table.c.id,
+        coerce(table.c.status, String).label("status"),
+        table.c.sector,
+        table.c.country_iso2,
+        table.c.stage,
+        table.c.currency,
+        cast(table.c.amount_usd, Float).label("amount_usd"),
+        table.c.tenor_years,
+        cast(table.c.instruments, String).label("instruments"),
+        coerce(table.c.published_at, DateTime()).label("published_at"),
+        cast(table.c.estimated_tco2e_per_year, Float).label("tco2e"),
+    )
     if since is not None:
         statement = statement.where(table.c.revision > since)
     connection = db.session.connection()
@@ -261,9 +302,13 @@ def current() -> NeedIndex:
         index = _indexes.get(key)
         if index is not None and revision is not None and index.revision == revision:
             return index
-        if (index is None or revision is None or index.revision is None
-                or index.revision.generation != revision.generation
-                or revision.value < index.revision.value):
+        if (
+            index is None
+            or revision is None
+            or index.revision is None
+            or index.revision.generation != revision.generation
+            or revision.value < index.revision.value
+        ):
             index = load(revision)
         else:
             index = catch_up(index, revision)
