@@ -3,8 +3,20 @@
 import os
 from datetime import timedelta
 from pathlib import Path
+from urllib.parse import urlsplit
 
 BASE_DIR = Path(__file__).resolve().parent
+
+
+def _env_list(name: str) -> list[str] | None:
+    value = os.environ.get(name)
+    return [item.strip() for item in value.split(",") if item.strip()] if value else None
+
+
+def _hosts_of(site_url: str | None, *others: str) -> list[str]:
+    """The host of the canonical address, plus others (a port never counts)."""
+    host = urlsplit(site_url).hostname if site_url else None
+    return sorted({h for h in (host, *others) if h})
 
 
 def _env_bool(name: str, default: bool) -> bool:
@@ -64,12 +76,21 @@ class Config:
 
     LOG_LEVEL = os.environ.get("LOG_LEVEL", "INFO")
 
+    # The site's canonical address: every absolute link (e-mails) is built on it, never on the
+    # request's Host header. Requests for any other host get a 400 (Flask's TRUSTED_HOSTS).
+    SITE_URL = os.environ.get("SITE_URL")
+    TRUSTED_HOSTS = _env_list("TRUSTED_HOSTS") or (_hosts_of(SITE_URL) if SITE_URL else None)
+    # How many reverse proxies in front set X-Forwarded-For/-Proto/-Host/-Port (0: trust none).
+    PROXY_COUNT = int(os.environ.get("PROXY_COUNT", "0"))
+
 
 class DevelopmentConfig(Config):
     """Local development: the embedded SQLite database and the mail outbox."""
 
     DEBUG = False
     SECRET_KEY = Config.SECRET_KEY or "dev-only-not-secret-change-me"
+    SITE_URL = Config.SITE_URL or "http://127.0.0.1:5000"
+    TRUSTED_HOSTS = _env_list("TRUSTED_HOSTS") or _hosts_of(SITE_URL, "127.0.0.1", "localhost")
 
 
 class TestingConfig(Config):
@@ -79,10 +100,13 @@ class TestingConfig(Config):
     SECRET_KEY = "test-secret-key"
     SQLALCHEMY_DATABASE_URI = os.environ.get("TEST_DATABASE_URL", "sqlite://")
     SERVER_NAME = "localhost"
+    SITE_URL = "http://localhost"
+    TRUSTED_HOSTS = ["localhost", "127.0.0.1"]
 
 
 class ProductionConfig(Config):
-    """Production: PostgreSQL and gunicorn behind TLS; refuses to start without a secret key."""
+    """Production: PostgreSQL and gunicorn behind TLS; refuses to start without a secret key or
+    the site's canonical address (SITE_URL)."""
 
     SESSION_COOKIE_SECURE = _env_bool("SESSION_COOKIE_SECURE", True)
     REMEMBER_COOKIE_SECURE = True

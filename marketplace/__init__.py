@@ -32,6 +32,8 @@ def check_config(app: Flask) -> None:
     """Fail fast on settings that would make the site unsafe."""
     if not app.config.get("SECRET_KEY"):
         raise RuntimeError("SECRET_KEY must be set (see README: Configuration)")
+    if not app.config.get("SITE_URL"):
+        raise RuntimeError("SITE_URL must be set: e-mailed links are built on it (README)")
 
 
 def register_logging(app: Flask) -> None:
@@ -94,14 +96,17 @@ def register_errorhandlers(app: Flask) -> None:
 
 def register_template_helpers(app: Flask) -> None:
     from marketplace.i18n import register_template_helpers as register_i18n
+    from marketplace.links import external_url
 
     register_i18n(app)
+    app.jinja_env.globals["external_url"] = external_url
 
 
 def register_security(app: Flask) -> None:
-    from marketplace.security import register_security_headers
+    from marketplace.security import register_proxy_fix, register_security_headers
 
     register_security_headers(app)
+    register_proxy_fix(app)
 
 
 def register_commands(app: Flask) -> None:

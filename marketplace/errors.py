@@ -2,7 +2,7 @@
 
 from flask import Flask, jsonify, render_template, request
 from flask_babel import lazy_gettext as _l
-from werkzeug.exceptions import HTTPException
+from werkzeug.exceptions import HTTPException, SecurityError
 
 from marketplace.extensions import db
 
@@ -46,6 +46,11 @@ def render_error(code: int, detail: str | None = None):
 
 
 def register(app: Flask) -> None:
+    @app.errorhandler(SecurityError)
+    def handle_untrusted_host(error: SecurityError):
+        # No page of ours can be built for a host we do not serve (TRUSTED_HOSTS): plain text.
+        return "Bad request: unknown host.", 400, {"Content-Type": "text/plain; charset=utf-8"}
+
     @app.errorhandler(HTTPException)
     def handle_http(error: HTTPException):
         detail = error.description if error.code in (400, 409) and _is_custom(error) else None

@@ -1,12 +1,14 @@
 """Access control helpers, the login loader, safe redirects and security headers."""
 
+import re
 from functools import wraps
-from urllib.parse import urljoin, urlsplit
+from urllib.parse import unquote, urlsplit
 
-from flask import Flask, abort, current_app, request
+from flask import Flask, abort, current_app
 from flask_babel import lazy_gettext as _l
 from flask_login import LoginManager, current_user
 from sqlalchemy import select
+from werkzeug.middleware.proxy_fix import ProxyFix
 
 from marketplace.extensions import db
 from marketplace.models import Role, User
@@ -59,13 +61,20 @@ def get_owned_or_404(model, ident, *, staff_may: bool = True):
     return record
 
 
+# Characters a browser strips or rewrites before resolving a URL ("/\tevil" becomes "//evil").
+_UNSAFE_IN_NEXT = re.compile(r"[\x00-\x20\x7f\\]")
+
+
 def is_safe_next(target: str | None) -> bool:
-    """True only for a path on this site (no scheme, no other host, no protocol-relative URL)."""
-    if not target or target.startswith(("//", "\\")) or "\\" in target:
+    """True only for a path on this site: one leading slash, no scheme, no host, no backslash,
+    no whitespace or control characters, before or after percent-decoding."""
+    if not target:
         return False
-    base = urlsplit(request.host_url)
-    resolved = urlsplit(urljoin(request.host_url, target))
-    return resolved.scheme in ("http", "https") and resolved.netloc == base.netloc
+    for form in (target, unquote(target)):
+        if not form.startswith("/") or form.startswith("//") or _UNSAFE_IN_NEXT.search(form):
+            return False
+    parts = urlsplit(target)
+    return not parts.scheme and not parts.netloc
 
 
 def register_security_headers(app: Flask) -> None:
@@ -86,3 +95,16 @@ def register_security_headers(app: Flask) -> None:
                 "Strict-Transport-Security", "max-age=31536000; includeSubDomains"
             )
         return response
+
+
+def register_proxy_fix(app: Flask) -> None:
+    """Behind PROXY_COUNT reverse proxies, take the client address and scheme from their headers.
+
+    Only the last PROXY_COUNT values are trusted (those our own proxies appended); without proxies
+    nothing is, so a client cannot claim another address to dodge the sign-in limits.
+    """
+    count = app.config.get("PROXY_COUNT", 0)
+    if count:
+        app.wsgi_app = ProxyFix(
+            app.wsgi_app, x_for=count, x_proto=count, x_host=count, x_port=count
+        )

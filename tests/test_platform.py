@@ -36,8 +36,16 @@ def test_production_refuses_to_start_without_secret_key(monkeypatch):
         create_app("production")
 
 
+def test_production_refuses_to_start_without_its_canonical_address(monkeypatch):
+    monkeypatch.setattr(ProductionConfig, "SECRET_KEY", "x" * 40)
+    monkeypatch.setattr(ProductionConfig, "SITE_URL", None)
+    with pytest.raises(RuntimeError, match="SITE_URL"):
+        create_app("production")
+
+
 def test_production_cookies_are_secure(monkeypatch):
     monkeypatch.setattr(ProductionConfig, "SECRET_KEY", "x" * 40)
+    monkeypatch.setattr(ProductionConfig, "SITE_URL", "https://market.example")
     app = create_app("production")
     assert app.config["SESSION_COOKIE_SECURE"] and app.config["SESSION_COOKIE_HTTPONLY"]
     assert app.config["SESSION_COOKIE_SAMESITE"] == "Lax"

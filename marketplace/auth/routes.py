@@ -17,6 +17,7 @@ from marketplace.auth.forms import (
     VerificationRequestForm,
 )
 from marketplace.extensions import limiter
+from marketplace.links import external_url
 from marketplace.mail import send_template
 from marketplace.models import Hub, Role
 from marketplace.security import is_safe_next, role_required
@@ -108,7 +109,7 @@ def forgot_password():
     if form.validate_on_submit():
         user = accounts.find_by_email(form.email.data)
         if user and user.active:
-            link = url_for("auth.reset_password", token=accounts.reset_token(user), _external=True)
+            link = external_url("auth.reset_password", token=accounts.reset_token(user))
             send_template(
                 user.email,
                 user.locale,

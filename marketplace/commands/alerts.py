@@ -27,20 +27,21 @@ def _parse_now(value: str | None) -> datetime | None:
 @click.option("--now", "now_text", help="Act as if it were this UTC time (ISO 8601).")
 @click.option(
     "--base-url",
-    envvar="SITE_URL",
-    default="http://localhost:5000",
-    show_default=True,
-    help="The site's address for links in emails (env SITE_URL), "
-    "when SERVER_NAME is not configured.",
+    default=None,
+    help="The site's address for links in emails, for this run (default: SITE_URL).",
 )
-def send(now_text: str | None, base_url: str) -> None:
+def send(now_text: str | None, base_url: str | None) -> None:
     """Email every due daily or weekly digest of newly published matching needs."""
     now = _parse_now(now_text)
-    if current_app.config.get("SERVER_NAME"):
-        run = alerts.send_due_alerts(now)
-    else:  # links in emails need a host: outside a web request this context supplies one
-        with current_app.test_request_context(base_url=base_url):
+    configured = current_app.config["SITE_URL"]
+    current_app.config["SITE_URL"] = base_url or configured
+    # Outside a web request, building a path needs a request context (on the configured, trusted
+    # address); the links themselves are built on SITE_URL, which --base-url replaces for the run.
+    try:
+        with current_app.test_request_context(base_url=configured):
             run = alerts.send_due_alerts(now)
+    finally:
+        current_app.config["SITE_URL"] = configured
     click.echo(
         f"Saved searches checked: {run.checked}; due: {run.due}; "
         f"emails sent: {run.sent} ({run.needs} new needs); "

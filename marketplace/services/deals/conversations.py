@@ -1,10 +1,10 @@
 """Messages between the parties of an introduced match, with unread counts and email notices."""
 
-from flask import url_for
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import and_, func, or_, select
 
 from marketplace.extensions import db
+from marketplace.links import external_url
 from marketplace.mail import send_template
 from marketplace.models import Conversation, ConversationParticipant, Message, Role, User, utcnow
 from marketplace.services import ServiceError, transactional
@@ -49,7 +49,7 @@ def _attach(message: Message, sender: User, filename: str, content: bytes) -> No
 
 
 def _notify(conversation: Conversation, sender: User) -> None:
-    link = url_for("deals.conversation", conversation_id=conversation.id, _external=True)
+    link = external_url("deals.conversation", conversation_id=conversation.id)
     for member in conversation.participants:
         user = member.user
         if user.id != sender.id and user.active:

@@ -8,6 +8,7 @@ from flask_babel import lazy_gettext as _l
 from sqlalchemy import func, select
 
 from marketplace.extensions import db
+from marketplace.links import external_url
 from marketplace.mail import send_template
 from marketplace.models import (
     Conversation,
@@ -73,7 +74,7 @@ def notify_introduction(match: Match) -> None:
             "introduced",
             user=user,
             match=match,
-            link=url_for("deals.match_detail", match_id=match.id, _external=True),
+            link=external_url("deals.match_detail", match_id=match.id),
         )
     db.session.commit()
 

@@ -8,11 +8,11 @@ key, then stores Stripe's ids. Whether money arrived is decided only by the webh
 from datetime import timedelta
 from decimal import Decimal
 
-from flask import url_for
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import select
 
 from marketplace.extensions import db
+from marketplace.links import external_url
 from marketplace.models import (
     FeeKind,
     FeeStatus,
@@ -118,8 +118,8 @@ def _checkout(payment: Payment, mode: str, name: str, **fields) -> str:
         product_name=name,
         metadata=metadata(payment),
         reference=str(payment.id),
-        success_url=url_for("billing.checkout_success", _external=True),
-        cancel_url=url_for("billing.checkout_cancel", _external=True),
+        success_url=external_url("billing.checkout_success"),
+        cancel_url=external_url("billing.checkout_cancel"),
         expires_at=int((payment.created_at + CHECKOUT_LIFETIME).timestamp()),
         **fields,
     )
@@ -201,9 +201,7 @@ def portal_url(user: User) -> str:
     # A portal session charges nothing and expires within minutes: a fresh key per click.
     try:
         return gateway_or_409().create_portal_session(
-            organisation.stripe_customer_id,
-            url_for("billing.membership", _external=True),
-            new_key("portal"),
+            organisation.stripe_customer_id, external_url("billing.membership"), new_key("portal")
         )
     except GatewayError as error:
         raise ServiceError(

@@ -4,13 +4,14 @@ import smtplib
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from flask import current_app, url_for
+from flask import current_app
 from flask_babel import lazy_gettext as _l
 from flask_babel import lazy_ngettext
 from sqlalchemy import func, select
 from sqlalchemy.orm import joinedload
 
 from marketplace.extensions import db
+from marketplace.links import external_url
 from marketplace.mail import send_template
 from marketplace.models import AlertFrequency, FinancingNeed, Role, SavedSearch, User, utcnow
 from marketplace.services import ServiceError
@@ -178,8 +179,8 @@ def _send_digest(saved: SavedSearch, now: datetime, geo, run: AlertRun) -> bool:
             needs=needs,
             total=total,
             since=since,
-            search_url=url_for("search.needs", _external=True, **filters.to_params()),
-            saved_url=url_for("search.saved", _external=True),
+            search_url=external_url("search.needs", **filters.to_params()),
+            saved_url=external_url("search.saved"),
         )
     except (OSError, smtplib.SMTPException):
         current_app.logger.exception(
