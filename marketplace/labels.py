@@ -228,6 +228,7 @@ PAYMENT_STATUSES = {
     "partially_refunded": _l("Partly refunded"),
     "waived": _l("Waived"),
     "canceled": _l("Cancelled"),
+    "amount_mismatch": _l("Amount differs from ours: check at Stripe"),
 }
 
 FEE_KINDS = {

@@ -2,6 +2,7 @@
 
 import io
 import zipfile
+from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 
 import pytest
@@ -11,6 +12,7 @@ from marketplace.extensions import db
 from marketplace.models import (
     FinanceProduct,
     FinancingNeed,
+    FxRate,
     Match,
     MatchStatus,
     NeedStatus,
@@ -366,6 +368,19 @@ def test_admin_fx_rate_is_used_by_new_needs(app, client, login_as, owner):
     post_form(owner_client, "/owner/needs/new", {**NEED_FORM, "currency": "EUR", "amount": "1000"})
     with app.app_context():
         assert db.session.scalar(select(FinancingNeed.amount_usd)) == Decimal("1100.00")
+
+
+def test_an_fx_rate_dated_in_the_future_is_refused(app, client, login_as):
+    """The newest rate wins, so a far-future date would override every real rate after it."""
+    login_as(make_user(app, role=Role.ADMIN))
+    with app.app_context():
+        before = db.session.scalar(select(func.count(FxRate.id)))
+    ahead = (datetime.now(UTC).date() + timedelta(days=400)).isoformat()
+    form = {"currency": "EUR", "usd_per_unit": "1.1", "as_of": ahead, "source": "typo"}
+    response = post_form(client, "/admin/fx", form, follow_redirects=True)
+    assert "The rate date cannot be in the future." in response.get_data(as_text=True)
+    with app.app_context():
+        assert db.session.scalar(select(func.count(FxRate.id))) == before
 
 
 def test_visitors_browse_published_needs_with_facets(app, owner):

@@ -9,6 +9,7 @@ from sqlalchemy import func, select
 
 from marketplace.extensions import db
 from marketplace.models import (
+    AuditLog,
     FeeStatus,
     FinancingNeed,
     MembershipStatus,
@@ -20,6 +21,7 @@ from marketplace.models import (
     Role,
     StripeEvent,
 )
+from marketplace.payments.money import to_minor
 from marketplace.services.payments.payments import has_membership_rights
 from tests.factories import make_need, make_payment, make_user
 from tests.stripe_standin import (
@@ -98,10 +100,13 @@ def meta(payment) -> dict:
 
 
 def completed(payment, mode="payment", **fields) -> dict:
+    """A completed Checkout session, for the amount and currency we billed (as Stripe sends)."""
     return {
         "id": payment.stripe_checkout_session_id,
         "object": "checkout.session",
         "mode": mode,
+        "amount_total": to_minor(payment.amount, payment.currency),
+        "currency": payment.currency.lower(),
         "status": "complete",
         "payment_status": "paid",
         "metadata": meta(payment),
@@ -222,6 +227,7 @@ def test_success_fee_invoice_paid(app, client, stripe_on):
         "object": "invoice",
         "status": "paid",
         "currency": "usd",
+        "amount_paid": to_minor(payment.amount, payment.currency),
         "metadata": meta(payment),
         "parent": None,
         "hosted_invoice_url": "https://invoice.stripe.com/i/fee",
@@ -483,3 +489,58 @@ def test_the_webhook_needs_no_csrf_token_but_only_takes_post(client, stripe_on):
     assert client.get("/stripe/webhook").status_code == 405
     event = make_event("customer.created", {"id": "cus_9", "object": "customer"})
     assert send_event(client, event).status_code == 200  # no csrf_token field was sent
+
+
+# ---- Amounts that differ from what was billed ----------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    "change",
+    [
+        {"amount_total": 100},
+        {"amount_total": 50001},
+        {"currency": "hkd"},
+        {"amount_total": None},
+        {"amount_total": "50000"},
+    ],
+    ids=["too little", "one cent more", "other currency", "no amount", "amount as text"],
+)
+def test_checkout_for_another_amount_is_flagged_not_paid(app, client, stripe_on, listing, change):
+    need, payment = listing
+    outcome = deliver(client, "checkout.session.completed", {**completed(payment), **change})
+    assert outcome.startswith("flagged")
+    assert fetch(app, Payment, payment.id).status == PaymentStatus.AMOUNT_MISMATCH
+    assert fetch(app, FinancingNeed, need.id).fee_status == FeeStatus.UNPAID
+    with app.app_context():
+        flagged = db.session.scalars(
+            select(AuditLog).where(AuditLog.action == "payment.amount_mismatch")
+        ).all()
+    assert len(flagged) == 1 and "500.00 USD" in str(flagged[0].data)
+
+
+def test_an_invoice_paid_for_another_amount_is_flagged_for_an_admin(
+    app, client, stripe_on, login_as
+):
+    owner = make_user(app, role=Role.OWNER)
+    payment = make_payment(
+        app,
+        owner,
+        purpose=PaymentPurpose.SUCCESS_FEE,
+        status=PaymentStatus.PENDING,
+        stripe_invoice_id="in_test_short",
+        amount=Decimal("12500.00"),
+    )
+    invoice = {
+        "id": "in_test_short",
+        "object": "invoice",
+        "status": "paid",
+        "currency": "usd",
+        "amount_paid": 1250000 - 1,
+        "metadata": meta(payment),
+        "parent": None,
+    }
+    assert deliver(client, "invoice.paid", invoice).startswith("flagged")
+    assert fetch(app, Payment, payment.id).status == PaymentStatus.AMOUNT_MISMATCH
+    login_as(make_user(app, role=Role.ADMIN))
+    page = client.get("/billing/admin/payments?status=amount_mismatch").get_data(as_text=True)
+    assert "Amount differs from ours: check at Stripe" in page

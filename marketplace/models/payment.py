@@ -25,6 +25,8 @@ class PaymentStatus(StrEnum):
     PARTIALLY_REFUNDED = "partially_refunded"
     WAIVED = "waived"
     CANCELED = "canceled"
+    # Stripe reported a payment whose amount or currency differs from ours: an admin checks it.
+    AMOUNT_MISMATCH = "amount_mismatch"
 
 
 class Payment(TimestampMixin, Base):

@@ -6,6 +6,7 @@ Stripe's running total, and membership changes carry the event's `created` time,
 event never overwrites a newer one. An ended subscription never comes back.
 """
 
+import logging
 from datetime import UTC, datetime
 
 from sqlalchemy import select
@@ -22,6 +23,9 @@ from marketplace.models import (
 )
 from marketplace.payments.gateway import GatewayError, get_gateway
 from marketplace.payments.money import from_minor
+from marketplace.services.accounts.audit import record
+
+log = logging.getLogger(__name__)
 
 NOT_YET_PAID = (
     PaymentStatus.PENDING,
@@ -92,6 +96,42 @@ def _mark_paid(payment: Payment) -> str:
     return "paid"
 
 
+def _paid_as_billed(payment: Payment, amount_minor, currency) -> bool:
+    """Whether Stripe's amount (minor units) and currency are exactly what we asked for."""
+    if not isinstance(amount_minor, int) or not isinstance(currency, str):
+        return False
+    return currency.upper() == payment.currency and from_minor(amount_minor, currency) == (
+        payment.amount
+    )
+
+
+def _flag_mismatch(payment: Payment, amount_minor, currency) -> str:
+    """Do not count the payment; log it and leave it flagged for an admin."""
+    payment.status = PaymentStatus.AMOUNT_MISMATCH
+    received = f"{amount_minor} {currency} (minor units)"
+    log.warning(
+        "payment %s: Stripe reported %s, we billed %s %s",
+        payment.id,
+        received,
+        payment.amount,
+        payment.currency,
+    )
+    record(
+        "payment.amount_mismatch",
+        actor=None,
+        target=payment,
+        billed=f"{payment.amount} {payment.currency}",
+        received=received,
+    )
+    return "flagged: the amount or currency differs from what was billed"
+
+
+def _mark_paid_if_billed(payment: Payment, amount_minor, currency) -> str:
+    if payment.status in NOT_YET_PAID and not _paid_as_billed(payment, amount_minor, currency):
+        return _flag_mismatch(payment, amount_minor, currency)
+    return _mark_paid(payment)
+
+
 def checkout_completed(session: dict, event: dict) -> str:
     """Checkout finished: the listing fee is paid, or a membership has started."""
     payment = _by_column(Payment.stripe_checkout_session_id, session.get("id")) or _by_metadata(
@@ -108,7 +148,7 @@ def checkout_completed(session: dict, event: dict) -> str:
         "payment_intent"
     )
     payment.stripe_invoice_id = payment.stripe_invoice_id or session.get("invoice")
-    return _mark_paid(payment)
+    return _mark_paid_if_billed(payment, session.get("amount_total"), session.get("currency"))
 
 
 def checkout_closed(session: dict, event: dict) -> str:
@@ -191,7 +231,7 @@ def invoice_paid(invoice: dict, event: dict) -> str:
     if payment is None:
         return NO_MATCH
     _attach_invoice(payment, invoice)
-    return _mark_paid(payment)
+    return _mark_paid_if_billed(payment, invoice.get("amount_paid"), invoice.get("currency"))
 
 
 def _attach_invoice(payment: Payment, invoice: dict) -> None:

@@ -1,13 +1,13 @@
 """Currency conversion to USD from the admin-maintained FX table."""
 
-from datetime import date
+from datetime import date, timedelta
 from decimal import ROUND_HALF_UP, Decimal
 
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import select
 
 from marketplace.extensions import db
-from marketplace.models import FxRate, User
+from marketplace.models import FxRate, User, utcnow
 from marketplace.services import ServiceError
 from marketplace.services.accounts.audit import record
 
@@ -46,8 +46,12 @@ def add_rate(
     currency: str, usd_per_unit: Decimal, as_of: date, source: str, actor: User | None
 ) -> FxRate:
     """Record a new rate; listings saved from now on use it."""
-    if usd_per_unit <= 0:
+    if not usd_per_unit.is_finite() or usd_per_unit <= 0:
         raise ServiceError(_l("The rate must be greater than zero."))
+    # The newest rate wins, so a rate dated ahead would silently replace every later one. Asia's
+    # calendar runs up to a day ahead of UTC: allow tomorrow (UTC), nothing later.
+    if as_of > utcnow().date() + timedelta(days=1):
+        raise ServiceError(_l("The rate date cannot be in the future."))
     rate = FxRate(
         currency=currency.upper(),
         usd_per_unit=usd_per_unit,
