@@ -97,15 +97,21 @@ def register_errorhandlers(app: Flask) -> None:
 def register_template_helpers(app: Flask) -> None:
     from marketplace.i18n import register_template_helpers as register_i18n
     from marketplace.links import external_url
+    from marketplace.security import current_location
 
     register_i18n(app)
-    app.jinja_env.globals["external_url"] = external_url
+    app.jinja_env.globals.update(external_url=external_url, current_location=current_location)
 
 
 def register_security(app: Flask) -> None:
-    from marketplace.security import register_proxy_fix, register_security_headers
+    from marketplace.security import (
+        register_proxy_fix,
+        register_request_checks,
+        register_security_headers,
+    )
 
     register_security_headers(app)
+    register_request_checks(app)
     register_proxy_fix(app)
 
 

@@ -14,6 +14,7 @@ from wtforms import (
     DateField,
     DecimalField,
     HiddenField,
+    IntegerField,
     SelectField,
     SelectMultipleField,
     SubmitField,
@@ -27,7 +28,7 @@ from wtforms.validators import (
     Optional,
     ValidationError,
 )
-from wtforms.widgets import CheckboxInput, ListWidget
+from wtforms.widgets import CheckboxInput, HiddenInput, ListWidget
 
 from marketplace import labels
 from marketplace.i18n import country_name, current_locale
@@ -35,6 +36,23 @@ from marketplace.labels import CURRENCIES, INSTRUMENTS, REJECT_REASONS
 from marketplace.models import Role
 from marketplace.reference import catalog, sectors
 from marketplace.services.matching.interests import own_open_listings
+
+
+class FiniteDecimalField(DecimalField):
+    """A decimal field that refuses NaN, sNaN and ±Infinity with a form error, never a 500."""
+
+    def process_formdata(self, valuelist):
+        super().process_formdata(valuelist)
+        if self.data is not None and not self.data.is_finite():
+            self.data = None
+            raise ValueError(_l("Enter a number (not NaN or infinity)."))
+
+
+def version_field() -> IntegerField:
+    """The version of the record the user saw (hidden); a concurrent change makes it stale."""
+    return IntegerField(
+        widget=HiddenInput(), validators=[InputRequired(), NumberRange(min=1, max=2**31 - 1)]
+    )
 
 
 class MultiCheckboxField(SelectMultipleField):
@@ -166,7 +184,7 @@ class DecisionForm(FlaskForm):
         validate_choice=False,
     )
     note = TextAreaField(_l("Note"), validators=[Length(max=2000)])
-    version = HiddenField(validators=[DataRequired()])
+    version = version_field()
     submit = SubmitField(_l("Record decision"))
 
     def validate_reason(self, field):
@@ -177,12 +195,12 @@ class DecisionForm(FlaskForm):
 
 
 class AdvanceForm(FlaskForm):
-    version = HiddenField(validators=[DataRequired()])
+    version = version_field()
     submit = SubmitField(_l("Move to the next stage"))
 
 
 class CloseWonForm(FlaskForm):
-    amount = DecimalField(
+    amount = FiniteDecimalField(
         _l("Amount financed"),
         places=2,
         validators=[
@@ -193,12 +211,12 @@ class CloseWonForm(FlaskForm):
     currency = SelectField(_l("Currency"), choices=list(CURRENCIES.items()))
     instrument = SelectField(_l("Instrument"), choices=list(INSTRUMENTS.items()))
     closed_on = DateField(_l("Date closed"), validators=[InputRequired()])
-    success_fee_percent = DecimalField(
+    success_fee_percent = FiniteDecimalField(
         _l("Success fee (%)"),
         places=2,
         validators=[Optional(), NumberRange(min=Decimal("0"), max=Decimal("10"))],
     )
-    version = HiddenField(validators=[DataRequired()])
+    version = version_field()
     submit = SubmitField(_l("Close as won"))
 
 
@@ -206,7 +224,7 @@ class CloseLostForm(FlaskForm):
     reason = TextAreaField(
         _l("Why was the deal lost?"), validators=[DataRequired(), Length(max=2000)]
     )
-    version = HiddenField(validators=[DataRequired()])
+    version = version_field()
     submit = SubmitField(_l("Close as lost"))
 
 

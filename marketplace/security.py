@@ -2,9 +2,9 @@
 
 import re
 from functools import wraps
-from urllib.parse import unquote, urlsplit
+from urllib.parse import unquote, urlencode, urlsplit
 
-from flask import Flask, abort, current_app
+from flask import Flask, abort, current_app, request
 from flask_babel import lazy_gettext as _l
 from flask_login import LoginManager, current_user
 from sqlalchemy import select
@@ -75,6 +75,33 @@ def is_safe_next(target: str | None) -> bool:
             return False
     parts = urlsplit(target)
     return not parts.scheme and not parts.netloc
+
+
+def current_location() -> str:
+    """This page's path and query, re-encoded from the parsed arguments (safe as a `next`).
+
+    `request.full_path` decodes the raw query string as UTF-8 and fails on other bytes.
+    """
+    try:
+        query = urlencode(list(request.args.items(multi=True)))
+    except UnicodeDecodeError:  # refused with a 400 (below); its error page still renders
+        return request.path
+    return f"{request.path}?{query}" if query else request.path
+
+
+def register_request_checks(app: Flask) -> None:
+    """Refuse a query string that is not UTF-8 with a 400 before any view reads it.
+
+    Werkzeug decodes `request.args` strictly, so raw bytes such as 0xFF sent by a hand-made
+    client would otherwise fail inside whatever view or template reads a parameter first.
+    """
+
+    @app.before_request
+    def require_utf8_query():
+        try:
+            request.query_string.decode("utf-8")
+        except UnicodeDecodeError:
+            abort(400, description=_l("The address contains characters that are not valid."))
 
 
 def register_security_headers(app: Flask) -> None:

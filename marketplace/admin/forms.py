@@ -7,7 +7,6 @@ from flask_wtf import FlaskForm
 from wtforms import (
     BooleanField,
     DateField,
-    DecimalField,
     EmailField,
     PasswordField,
     SelectField,
@@ -16,7 +15,7 @@ from wtforms import (
 )
 from wtforms.validators import DataRequired, Email, Length, NumberRange
 
-from marketplace.forms import StrongPassword
+from marketplace.forms import FiniteDecimalField, StrongPassword
 from marketplace.labels import ROLES
 
 
@@ -37,7 +36,7 @@ class EditUserForm(FlaskForm):
 
 class FxRateForm(FlaskForm):
     currency = SelectField(_l("Currency"))
-    usd_per_unit = DecimalField(
+    usd_per_unit = FiniteDecimalField(
         _l("US dollars per one unit"),
         places=8,
         validators=[DataRequired(), NumberRange(min=Decimal("0.00000001"), max=Decimal("100000"))],

@@ -4,11 +4,11 @@ from decimal import Decimal
 
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
-from wtforms import DecimalField, RadioField, SelectField, StringField, SubmitField, TextAreaField
+from wtforms import RadioField, SelectField, StringField, SubmitField, TextAreaField
 from wtforms.validators import DataRequired, InputRequired, Length, NumberRange, Optional
 
 from marketplace import labels
-from marketplace.forms import choices, currency_choices
+from marketplace.forms import FiniteDecimalField, choices, currency_choices
 
 MAX_FEE = Decimal("999999.99")  # Stripe's ceiling for one charge in two-decimal currencies
 
@@ -36,7 +36,7 @@ class WaiveForm(FlaskForm):
 
 
 class SuccessFeeForm(FlaskForm):
-    percent = DecimalField(
+    percent = FiniteDecimalField(
         _l("Success fee (percentage of the amount financed)"),
         places=2,
         validators=[InputRequired(), NumberRange(min=Decimal("0.01"), max=Decimal("20"))],
@@ -45,7 +45,7 @@ class SuccessFeeForm(FlaskForm):
 
 
 class RefundForm(FlaskForm):
-    amount = DecimalField(
+    amount = FiniteDecimalField(
         _l("Amount to refund (leave empty to refund everything left)"),
         places=2,
         validators=[Optional(), NumberRange(min=Decimal("0.01"))],
@@ -59,7 +59,7 @@ class RefundForm(FlaskForm):
 class FeeForm(FlaskForm):
     kind = SelectField(_l("Fee"), choices=choices(labels.FEE_KINDS))
     currency = SelectField(_l("Currency"))
-    amount = DecimalField(
+    amount = FiniteDecimalField(
         _l("Amount"),
         places=2,
         validators=[InputRequired(), NumberRange(min=Decimal("0.01"), max=MAX_FEE)],

@@ -7,7 +7,9 @@ from flask_login import current_user
 from marketplace.brokers import bp
 from marketplace.brokers.forms import BulkDecisionForm
 from marketplace.forms import AdvanceForm, CloseLostForm, CloseWonForm, DecisionForm
-from marketplace.models import Match, MatchStatus, RejectReason, Role
+from marketplace.models import Hub, Match, MatchSource, MatchStatus, RejectReason, Role
+from marketplace.parsing import page_number, query_choice, query_float, query_int
+from marketplace.reference.sectors import SECTORS
 from marketplace.security import get_or_404, role_required
 from marketplace.services import ServiceError
 from marketplace.services.deals import deals, review
@@ -18,16 +20,18 @@ STAFF = (Role.BROKER, Role.ADMIN)
 
 
 def _filters() -> queue.QueueFilters:
+    """The queue's filters from the URL; a value that is not one of the choices is ignored."""
     args = request.args
+    country = (args.get("country") or "").upper()
     return queue.QueueFilters(
-        sector=args.get("sector") or None,
-        country=(args.get("country") or "").upper() or None,
-        hub=args.get("hub") or None,
-        source=args.get("source") or None,
-        min_score=args.get("min_score", type=float),
-        older_than_days=args.get("older_than_days", type=int),
-        order=args.get("order") if args.get("order") in queue.ORDERS else "score",
-        page=max(args.get("page", 1, type=int), 1),
+        sector=query_choice(args.get("sector"), SECTORS),
+        country=country if len(country) == 2 and country.isalpha() and country.isascii() else None,
+        hub=query_choice(args.get("hub"), {hub.value for hub in Hub}),
+        source=query_choice(args.get("source"), {source.value for source in MatchSource}),
+        min_score=query_float(args.get("min_score"), minimum=-1e6, maximum=1e6),
+        older_than_days=query_int(args.get("older_than_days"), minimum=0, maximum=36_500),
+        order=query_choice(args.get("order"), queue.ORDERS, "score"),
+        page=page_number(args.get("page")),
     )
 
 

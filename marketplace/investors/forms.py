@@ -5,7 +5,6 @@ from decimal import Decimal
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from wtforms import (
-    DecimalField,
     IntegerField,
     SelectField,
     SelectMultipleField,
@@ -23,6 +22,7 @@ from wtforms.validators import (
 )
 
 from marketplace import forms as common
+from marketplace.forms import FiniteDecimalField
 from marketplace.services.listings.listings import ProductInput
 
 MAX_TICKET = Decimal("1000000000000")
@@ -34,12 +34,12 @@ class ProductForm(FlaskForm):
     description = TextAreaField(_l("Description"), validators=[Optional(), Length(max=20000)])
     product_type = SelectField(_l("Product type"), validators=[DataRequired()])
     currency = SelectField(_l("Currency"), validators=[DataRequired()])
-    ticket_min = DecimalField(
+    ticket_min = FiniteDecimalField(
         _l("Smallest ticket"),
         places=2,
         validators=[InputRequired(), NumberRange(min=Decimal("1"), max=MAX_TICKET)],
     )
-    ticket_max = DecimalField(
+    ticket_max = FiniteDecimalField(
         _l("Largest ticket"),
         places=2,
         validators=[InputRequired(), NumberRange(min=Decimal("1"), max=MAX_TICKET)],
@@ -67,7 +67,7 @@ class ProductForm(FlaskForm):
         validators=[DataRequired(message=_l("Choose at least one stage."))],
     )
     taxonomy_requirements = common.MultiCheckboxField(_l("Taxonomy requirements"))
-    min_tco2e_per_year = DecimalField(
+    min_tco2e_per_year = FiniteDecimalField(
         _l("Minimum tCO2e avoided per year"),
         places=1,
         validators=[Optional(), NumberRange(min=0, max=100000000)],

@@ -4,15 +4,7 @@ from decimal import Decimal
 
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
-from wtforms import (
-    BooleanField,
-    DecimalField,
-    IntegerField,
-    SelectField,
-    StringField,
-    SubmitField,
-    TextAreaField,
-)
+from wtforms import BooleanField, IntegerField, SelectField, StringField, SubmitField, TextAreaField
 from wtforms.validators import (
     DataRequired,
     InputRequired,
@@ -23,6 +15,7 @@ from wtforms.validators import (
 )
 
 from marketplace import forms as common
+from marketplace.forms import FiniteDecimalField
 from marketplace.labels import CAPACITY_UNITS
 from marketplace.reference import sectors
 from marketplace.services.listings.listings import NeedInput
@@ -40,7 +33,7 @@ class NeedForm(FlaskForm):
     sector = SelectField(_l("Sector"), validators=[DataRequired()])
     technology = SelectField(_l("Technology"), validators=[DataRequired()])
     taxonomy_activity_ref = SelectField(_l("EU / Common Ground taxonomy activity"))
-    amount = DecimalField(
+    amount = FiniteDecimalField(
         _l("Amount sought"),
         places=2,
         validators=[InputRequired(), NumberRange(min=Decimal("1"), max=MAX_AMOUNT)],
@@ -54,7 +47,7 @@ class NeedForm(FlaskForm):
         _l("Tenor (years)"), validators=[InputRequired(), NumberRange(min=1, max=40)]
     )
     stage = SelectField(_l("Stage"), validators=[DataRequired()])
-    capacity = DecimalField(
+    capacity = FiniteDecimalField(
         _l("Capacity"),
         places=3,
         validators=[Optional(), NumberRange(min=Decimal("0.001"), max=Decimal("100000"))],
@@ -62,12 +55,12 @@ class NeedForm(FlaskForm):
     capacity_unit = SelectField(
         _l("Capacity unit"), choices=[("", "—")] + list(CAPACITY_UNITS.items())
     )
-    owner_capacity_factor = DecimalField(
+    owner_capacity_factor = FiniteDecimalField(
         _l("Your capacity factor (%)"),
         places=2,
         validators=[Optional(), NumberRange(min=Decimal("0.1"), max=Decimal("100"))],
     )
-    owner_tco2e_per_year = DecimalField(
+    owner_tco2e_per_year = FiniteDecimalField(
         _l("Your own estimate of tCO2e avoided per year"),
         places=1,
         validators=[Optional(), NumberRange(min=0, max=100000000)],

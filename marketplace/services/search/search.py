@@ -21,6 +21,7 @@ from sqlalchemy.orm import joinedload
 from marketplace.extensions import db
 from marketplace.models import Country, FinancingNeed, NeedSearchText
 from marketplace.models.need import HAN
+from marketplace.parsing import page_number
 from marketplace.reference import sectors
 from marketplace.services.listings.visibility import VISIBLE_NEED_STATUSES
 from marketplace.services.search import search_index
@@ -163,12 +164,8 @@ def clean_text(text: str) -> str:
 
 
 def parse_page(value) -> int:
-    """A page number from the URL; anything but a positive integer means page 1."""
-    try:
-        page = int(str(value).strip())
-    except (TypeError, ValueError):
-        return 1
-    return page if page >= 1 else 1
+    """A page number from the URL; anything but a page from 1 to MAX_PAGE means page 1."""
+    return page_number(value)
 
 
 # --- full text ------------------------------------------------------------------------------
