@@ -1,10 +1,5 @@
-"""What the other party may see of a match, before the introduction, during the deal and after it.
-
-README, "What each party keeps": nothing identifying the owner before the introduction (unless the
-owner shows its name); contacts, the need's documents and the conversation while the deal is live;
-after it ends without financing, only the read-only history of the conversation and one's own
-files. Brokers and admins see everything. Only the people in a conversation read it.
-"""
+"""What the other party sees of a match before the introduction, during the deal and after it
+(README, "What each party keeps"). Brokers and admins see everything at every stage."""
 
 import io
 from datetime import timedelta
@@ -76,7 +71,9 @@ def deal(app):
     match = make_match(app, need, product, rank_for_need=1, rank_for_product=1)
     return {
         "owner": owner,
+        "owner_org": owner_org,
         "investor": investor,
+        "investor_org": investor_org,
         "broker": make_user(app, role=Role.BROKER),
         "admin": make_user(app, role=Role.ADMIN),
         "need": need,
@@ -191,21 +188,19 @@ def test_the_saved_search_digest_does_not_name_a_hidden_owner(app, deal, mails_t
 
 def test_after_the_introduction_each_side_sees_the_other(app, deal, mails_to):
     introduce(app, deal)
-    investor_page = signed_in(app, deal["investor"]).get(f"/deals/{deal['match'].id}")
-    assert OWNER_ORG in investor_page.get_data(as_text=True)
-    assert OWNER_EMAIL in investor_page.get_data(as_text=True)
-    owner_page = signed_in(app, deal["owner"]).get(f"/deals/{deal['match'].id}")
-    assert INVESTOR_EMAIL in owner_page.get_data(as_text=True)
+    url = f"/deals/{deal['match'].id}"
+    investor_page = signed_in(app, deal["investor"]).get(url).get_data(as_text=True)
+    assert OWNER_ORG in investor_page and OWNER_EMAIL in investor_page
+    assert INVESTOR_EMAIL in signed_in(app, deal["owner"]).get(url).get_data(as_text=True)
     [mail] = mails_to(INVESTOR_EMAIL)
-    assert f"/deals/{deal['match'].id}" in mail
+    assert url in mail
 
 
 def test_an_owner_who_shows_its_name_is_named_before_the_introduction(app, deal):
     with app.app_context():
         db.session.get(type(deal["need"]), deal["need"].id).show_organisation = True
         db.session.commit()
-    page = signed_in(app, deal["investor"]).get(f"/deals/{deal['match'].id}")
-    text = page.get_data(as_text=True)
+    text = signed_in(app, deal["investor"]).get(f"/deals/{deal['match'].id}").get_data(as_text=True)
     assert OWNER_ORG in text and OWNER_EMAIL not in text and OWNER_NAME not in text
 
 
@@ -215,9 +210,8 @@ def test_staff_see_everything_before_the_introduction(app, deal, role):
     page = client.get(f"/deals/{deal['match'].id}").get_data(as_text=True)
     assert OWNER_ORG in page
     assert "Quiet solar" in client.get("/broker/queue").get_data(as_text=True)
-    assert "zephyr-feasibility.pdf" in client.get(f"/needs/{deal['need'].id}").get_data(
-        as_text=True
-    )
+    need_page = client.get(f"/needs/{deal['need'].id}").get_data(as_text=True)
+    assert "zephyr-feasibility.pdf" in need_page
 
 
 # --- after the deal ends -------------------------------------------------------------------
@@ -259,32 +253,23 @@ def live(app, deal):
 
 
 def end_by(app, live, path):
-    match_id = live["match"].id
-    if path in ("owner declines", "investor declines"):
-        user = live["owner" if path.startswith("owner") else "investor"]
-        post_form(
-            signed_in(app, user),
-            f"/deals/{match_id}/respond",
-            {"answer": "decline"},
-            page=f"/deals/{match_id}",
-        )
-    elif path == "broker closes lost":
-        with app.app_context():
-            version = db.session.get(Match, match_id).version_id
-        post_form(
-            signed_in(app, live["broker"]),
-            f"/broker/matches/{match_id}/close-lost",
+    """End the live deal one way: (who, what they post, to which address, from which page)."""
+    match_id, need_id = live["match"].id, live["need"].id
+    with app.app_context():
+        version = db.session.get(Match, match_id).version_id
+    respond, match_page = f"/deals/{match_id}/respond", f"/deals/{match_id}"
+    who, data, url, page = {
+        "investor declines": ("investor", {"answer": "decline"}, respond, match_page),
+        "owner declines": ("owner", {"answer": "decline"}, respond, match_page),
+        "broker closes lost": (
+            "broker",
             {"reason": "No appetite", "version": version},
-            page=f"/deals/{match_id}",
-        )
-    else:  # the owner withdraws the need
-        need_id = live["need"].id
-        post_form(
-            signed_in(app, live["owner"]),
-            f"/owner/needs/{need_id}/withdraw",
-            {},
-            page=f"/needs/{need_id}",
-        )
+            f"/broker/matches/{match_id}/close-lost",
+            match_page,
+        ),
+        "owner withdraws": ("owner", {}, f"/owner/needs/{need_id}/withdraw", f"/needs/{need_id}"),
+    }[path]
+    post_form(signed_in(app, live[who]), url, data, page=page)
     with app.app_context():
         assert db.session.get(Match, match_id).status == MatchStatus.CLOSED_LOST
 
@@ -397,7 +382,7 @@ def test_an_open_deal_keeps_its_need_from_expiring_until_it_ends(app, live):
 def test_a_colleague_outside_the_conversation_reads_neither_it_nor_its_files(app, live):
     """Decision: the people introduced (and brokers, admins) read it, not their colleagues."""
     for side in ("owner", "investor"):
-        colleague = make_user(app, role=Role(side), organisation=_org_of(app, live[side]))
+        colleague = make_user(app, role=Role(side), organisation=live[f"{side}_org"])
         client = signed_in(app, colleague)
         assert client.get(live["url"]).status_code == 404
         for document_id in live["files"].values():
@@ -409,10 +394,3 @@ def test_any_broker_may_read_a_conversation_and_its_files(app, live):
     other_broker = signed_in(app, make_user(app, role=Role.BROKER))
     assert "Hello from the owner" in other_broker.get(live["url"]).get_data(as_text=True)
     assert other_broker.get(f"/documents/{live['files']['owner']}").status_code == 200
-
-
-def _org_of(app, user):
-    with app.app_context():
-        organisation = db.session.get(User, user.id).organisation
-        db.session.expunge(organisation)
-        return organisation
