@@ -37,7 +37,10 @@ class Config:
     INSTANCE_DIR = Path(os.environ.get("INSTANCE_DIR", BASE_DIR / "instance"))
     # Uploaded documents live outside static/ under generated names.
     UPLOAD_DIR = Path(os.environ.get("UPLOAD_DIR", INSTANCE_DIR / "uploads"))
-    MAX_CONTENT_LENGTH = int(os.environ.get("MAX_UPLOAD_MB", "10")) * 1024 * 1024
+    # The largest file accepted (checked on the file itself); the request carrying it may be 1 MB
+    # larger, for the multipart envelope: boundaries, part headers, the CSRF token, a message.
+    MAX_UPLOAD_MB = int(os.environ.get("MAX_UPLOAD_MB", "10"))
+    MAX_CONTENT_LENGTH = (MAX_UPLOAD_MB + 1) * 1024 * 1024
     MODEL_DIR = Path(os.environ.get("MODEL_DIR", INSTANCE_DIR / "models"))
 
     SESSION_COOKIE_HTTPONLY = True

@@ -54,6 +54,8 @@ def register(app: Flask) -> None:
     @app.errorhandler(HTTPException)
     def handle_http(error: HTTPException):
         detail = error.description if error.code in (400, 409) and _is_custom(error) else None
+        if error.code == 413:
+            detail = str(_l("The file is larger than %(mb)d MB.", mb=app.config["MAX_UPLOAD_MB"]))
         return render_error(error.code or 500, detail)
 
     @app.errorhandler(Exception)

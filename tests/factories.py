@@ -109,11 +109,38 @@ def make_product(app, investor: User, **fields) -> FinanceProduct:
         )
 
 
+def pdf_bytes(size: int | None = None, password: str | None = None) -> bytes:
+    """A real one-page PDF (pypdf), padded with an attached file to about `size` bytes."""
+    import io
+
+    from pypdf import PdfWriter
+
+    def build(padding: int) -> bytes:
+        writer = PdfWriter()
+        writer.add_blank_page(width=595, height=842)
+        if padding:
+            writer.add_attachment("padding.bin", b"0" * padding)
+        if password:
+            writer.encrypt(password)
+        buffer = io.BytesIO()
+        writer.write(buffer)
+        return buffer.getvalue()
+
+    content = build(0)
+    if size is None:
+        return content
+    padding = size - len(content) - 200
+    for _ in range(3):  # the object lengths' digits move the size by a few bytes
+        content = build(padding)
+        padding += size - len(content)
+    return content
+
+
 def make_document(
     app,
     need: FinancingNeed,
     owner: User,
-    content: bytes = b"%PDF-1.4 test\n",
+    content: bytes | None = None,
     name: str = "feasibility.pdf",
 ):
     """A PDF stored the way the upload service stores one."""
@@ -121,7 +148,10 @@ def make_document(
 
     with app.app_context(), app.test_request_context():
         attached = documents.attach_to_need(
-            db.session.get(FinancingNeed, need.id), name, content, db.session.get(User, owner.id)
+            db.session.get(FinancingNeed, need.id),
+            name,
+            content or pdf_bytes(),
+            db.session.get(User, owner.id),
         )
         db.session.refresh(attached)
         db.session.expunge(attached)

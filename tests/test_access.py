@@ -122,6 +122,7 @@ EXPECTED_GET = {
     "auth.request_verification": everyone(NOT_ALLOWED),
     "brokers.taxonomy_claim": everyone(NOT_ALLOWED),
     "public.browse_needs": everyone(OK),
+    "brokers.reopen_organisation": everyone(NOT_ALLOWED),
     # access-table: add new endpoints above this line
 }
 
@@ -172,6 +173,7 @@ EXPECTED_POST = {
     },
     "auth.request_verification": only("owner", "investor"),
     "brokers.taxonomy_claim": only("broker", "admin"),
+    "brokers.reopen_organisation": only("broker", "admin"),
     # access-post-table: add new endpoints above this line
 }
 

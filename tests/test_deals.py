@@ -1,7 +1,7 @@
 """Broker review, introductions, interests, conversations and the deal pipeline."""
 
 import threading
-from datetime import date
+from datetime import UTC, datetime
 from decimal import Decimal
 from pathlib import Path
 
@@ -22,7 +22,7 @@ from marketplace.models import (
     Role,
 )
 from tests.conftest import post_form
-from tests.factories import make_match, make_need, make_product, make_user
+from tests.factories import make_match, make_need, make_product, make_user, pdf_bytes
 
 
 @pytest.fixture
@@ -297,7 +297,7 @@ def test_pipeline_to_closed_won_finances_the_need(app, parties):
         assert _match(app, match.id).status == expected
     with app.app_context():
         assert db.session.get(FinancingNeed, parties["need"].id).status == "in_negotiation"
-    current = _match(app, match.id)
+    current, today = _match(app, match.id), datetime.now(UTC).date()
     post_form(
         client,
         f"/broker/matches/{match.id}/close-won",
@@ -305,7 +305,7 @@ def test_pipeline_to_closed_won_finances_the_need(app, parties):
             "amount": "30000000",
             "currency": "USD",
             "instrument": "green_loan",
-            "closed_on": "2026-11-20",
+            "closed_on": today.isoformat(),
             "success_fee_percent": "1.5",
             "version": current.version_id,
         },
@@ -313,7 +313,7 @@ def test_pipeline_to_closed_won_finances_the_need(app, parties):
     )
     closed = _match(app, match.id)
     assert closed.status == MatchStatus.CLOSED_WON and closed.amount_financed == Decimal("30000000")
-    assert closed.closed_on == date(2026, 11, 20)
+    assert closed.closed_on == today
     with app.app_context():
         assert db.session.get(FinancingNeed, parties["need"].id).status == NeedStatus.FINANCED
     board = client.get("/broker/pipeline?stage=closed_won").get_data(as_text=True)
@@ -374,10 +374,7 @@ def test_message_attachment_is_shared_with_the_conversation_only(app, parties):
     post_form(
         owner,
         url,
-        {
-            "body": "Term sheet draft",
-            "attachment": (io.BytesIO(b"%PDF-1.4 term sheet"), "term-sheet.pdf"),
-        },
+        {"body": "Term sheet draft", "attachment": (io.BytesIO(pdf_bytes()), "term-sheet.pdf")},
         content_type="multipart/form-data",
     )
     with app.app_context():

@@ -1,5 +1,7 @@
 """The whole deal flow through the web pages, from seeded data to a retrained ranker."""
 
+from datetime import UTC, datetime
+
 from sqlalchemy import select
 
 from marketplace.extensions import db
@@ -113,7 +115,7 @@ def test_owner_to_closed_deal_to_retrained_ranker(app):
             "amount": "60000000",
             "currency": "USD",
             "instrument": "green_loan",
-            "closed_on": "2026-11-28",
+            "closed_on": datetime.now(UTC).date().isoformat(),
             "version": version,
         },
         page=f"/deals/{chosen.id}",

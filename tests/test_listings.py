@@ -20,7 +20,14 @@ from marketplace.models import (
     Role,
 )
 from tests.conftest import post_form
-from tests.factories import make_document, make_fx_rate, make_need, make_product, make_user
+from tests.factories import (
+    make_document,
+    make_fx_rate,
+    make_need,
+    make_product,
+    make_user,
+    pdf_bytes,
+)
 
 NEED_FORM = {
     "title_en": "120 MW solar park in Sindh",
@@ -239,7 +246,7 @@ def _docx() -> bytes:
 @pytest.mark.parametrize(
     "name, content, ok",
     [
-        ("plan.pdf", b"%PDF-1.7 real", True),
+        ("plan.pdf", pdf_bytes(), True),
         ("model.docx", _docx(), True),
         ("virus.pdf", b"MZ\x90\x00 not a pdf", False),
         ("model.xlsx", _docx(), False),

@@ -52,7 +52,25 @@ def organisation_detail(org_id):
         else:
             flash(_("Verification decision recorded."), "success")
             return redirect(url_for("brokers.organisation_detail", org_id=org_id))
-    return render_template("brokers/organisation.html", organisation=organisation, form=form)
+    return render_template(
+        "brokers/organisation.html", organisation=organisation, form=form, reopen_form=ConfirmForm()
+    )
+
+
+@bp.route("/organisations/<int:org_id>/reopen", methods=["POST"])
+@role_required(Role.BROKER, Role.ADMIN)
+def reopen_organisation(org_id):
+    """Put a rejected organisation back in the verification queue (audited)."""
+    organisation = get_or_404(Organisation, org_id)
+    if not ConfirmForm().validate_on_submit():
+        abort(400)
+    try:
+        organisations.reopen_verification(organisation, current_user)
+    except ServiceError as error:
+        flash(str(error.message), "danger")
+    else:
+        flash(_("Verification reopened: the organisation is pending again."), "success")
+    return redirect(url_for("brokers.organisation_detail", org_id=org_id))
 
 
 @bp.route("/needs")

@@ -76,14 +76,15 @@ def match_detail(match_id):
         "lost": CloseLostForm(version=match.version_id),
         "respond": RespondForm(),
     }
-    conversation = db.session.scalar(select(Conversation).where(Conversation.match_id == match.id))
     return render_template(
         "deals/match.html",
         match=match,
         forms=forms,
-        conversation=conversation,
+        conversation=conversations.readable_conversation(match, current_user),
         contacts=deals.contacts_for(current_user, match),
         side=deals.side_of(current_user, match),
+        show_owner=access.shows_owner_identity(current_user, match),
+        deal_ended=access.deal_has_ended(match),
     )
 
 
@@ -163,7 +164,12 @@ def conversation(conversation_id):
         else:
             return redirect(url_for("deals.conversation", conversation_id=thread.id))
     conversations.mark_read(thread, current_user)
-    return render_template("deals/conversation.html", thread=thread, form=form)
+    return render_template(
+        "deals/conversation.html",
+        thread=thread,
+        form=form if access.can_post(thread, current_user) else None,
+        downloadable=conversations.downloadable_attachments(thread, current_user),
+    )
 
 
 @bp.route("/notifications", methods=["GET", "POST"])

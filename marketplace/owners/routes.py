@@ -49,13 +49,32 @@ def edit_need(need_id):
     form.fill_from(need)
     if form.validate_on_submit():
         try:
-            listings.update_need(need, form.to_input(), current_user)
+            edit = listings.update_need(need, form.to_input(), current_user)
         except ServiceError as error:
             flash(str(error.message), "danger")
         else:
-            flash(_("Changes saved."), "success")
+            _flash_edit(edit, form)
             return redirect(url_for("public.need_detail", need_id=need.id))
-    return render_template("owners/need_form.html", form=form, need=need)
+    material = [str(form[name].label.text) for name in listings.MATERIAL_NEED_FIELDS]
+    return render_template("owners/need_form.html", form=form, need=need, material=material)
+
+
+def _flash_edit(edit: listings.NeedEdit, form: NeedForm) -> None:
+    """Say what the edit cost: a new review, a new verification of the taxonomy claim."""
+    fields = ", ".join(str(form[name].label.text) for name in edit.material_changes)
+    if edit.back_to_review:
+        flash(
+            _(
+                "Changes saved. Because you changed %(fields)s, the need went back to a broker "
+                "for review and is off the public listings until it is published again.",
+                fields=fields,
+            ),
+            "warning",
+        )
+    else:
+        flash(_("Changes saved."), "success")
+    if edit.claim_reset:
+        flash(_("The taxonomy claim must be verified again by a broker."), "warning")
 
 
 @bp.route("/needs/<int:need_id>/<any(submit, withdraw):action>", methods=["POST"])

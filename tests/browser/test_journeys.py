@@ -6,6 +6,7 @@ artifacts/browser/; each journey ends with a phone-sized (390 px) check and scre
 
 import re
 import secrets
+from datetime import UTC, datetime
 
 import pytest
 from playwright.sync_api import expect
@@ -278,7 +279,7 @@ def test_broker_journey(journey, locale):
     won = page.locator("form[action$='/close-won']")
     won.locator("#amount").fill("60000000")
     won.locator("#instrument").select_option("green_loan")
-    won.locator("#closed_on").fill("2026-11-28")
+    won.locator("#closed_on").fill(datetime.now(UTC).date().isoformat())
     journey.check("close-won-form")
     won.locator("[type=submit]").click()
     journey.expect_success()

@@ -3,7 +3,7 @@
 from flask_babel import lazy_gettext as _l
 
 from marketplace.extensions import db
-from marketplace.models import FinancingNeed, Organisation, User, VerificationStatus, utcnow
+from marketplace.models import FinancingNeed, Organisation, Role, User, VerificationStatus, utcnow
 from marketplace.services import ServiceError
 from marketplace.services.accounts.audit import record
 
@@ -34,10 +34,36 @@ def decide_verification(
 
 
 def request_verification(organisation: Organisation, user: User) -> None:
+    """An unverified organisation asks the brokers to verify it (a rejected one cannot)."""
     if organisation.verification_status == VerificationStatus.VERIFIED:
         raise ServiceError(_l("This organisation is already verified."), 409)
+    if organisation.verification_status == VerificationStatus.REJECTED:
+        raise ServiceError(
+            _l(
+                "A broker rejected the verification of this organisation. Only a broker or an "
+                "administrator can reopen it."
+            ),
+            409,
+        )
     organisation.verification_status = VerificationStatus.PENDING
     record("organisation.verification_requested", actor=user, target=organisation)
+    db.session.commit()
+
+
+def reopen_verification(organisation: Organisation, staff: User) -> None:
+    """A broker or admin puts a rejected organisation back in the queue (pending)."""
+    if staff.role not in (Role.BROKER, Role.ADMIN):
+        raise ServiceError(_l("Only a broker or an administrator can reopen a verification."), 403)
+    if organisation.verification_status != VerificationStatus.REJECTED:
+        raise ServiceError(_l("Only a rejected verification can be reopened."), 409)
+    organisation.verification_status = VerificationStatus.PENDING
+    record(
+        "organisation.verification_reopened",
+        actor=staff,
+        target=organisation,
+        old=str(VerificationStatus.REJECTED),
+        reason=organisation.verification_reason or "",
+    )
     db.session.commit()
 
 

@@ -6,10 +6,23 @@ from sqlalchemy import and_, func, or_, select
 from marketplace.extensions import db
 from marketplace.links import external_url
 from marketplace.mail import send_template
-from marketplace.models import Conversation, ConversationParticipant, Message, Role, User, utcnow
+from marketplace.models import (
+    Conversation,
+    ConversationParticipant,
+    Match,
+    Message,
+    Role,
+    User,
+    utcnow,
+)
 from marketplace.services import ServiceError, transactional
 from marketplace.services.accounts.audit import record
-from marketplace.services.deals.access import participant
+from marketplace.services.deals.access import (
+    can_download_attachment,
+    can_post,
+    can_read,
+    participant,
+)
 from marketplace.services.deals.documents import new_document
 
 MAX_MESSAGE = 5000
@@ -20,6 +33,10 @@ def post(
     conversation: Conversation, sender: User, body: str, attachment: tuple[str, bytes] | None = None
 ) -> Message:
     """Add a message (and optionally a document) and notify the other participants by email."""
+    if not can_post(conversation, sender):
+        raise ServiceError(
+            _l("This deal has ended: its conversation is kept for reading only."), 409
+        )
     body = (body or "").strip()
     if not body and not attachment:
         raise ServiceError(_l("Write a message or attach a document."))
@@ -62,6 +79,22 @@ def _notify(conversation: Conversation, sender: User) -> None:
                 sender=sender,
                 link=link,
             )
+
+
+def readable_conversation(match: Match, user: User) -> Conversation | None:
+    """The match's conversation, when there is one and the user may read it."""
+    conversation = db.session.scalar(select(Conversation).where(Conversation.match_id == match.id))
+    return conversation if conversation and can_read(conversation, user) else None
+
+
+def downloadable_attachments(conversation: Conversation, user: User) -> set[int]:
+    """The ids of the conversation's files this user may download."""
+    return {
+        document.id
+        for message in conversation.messages
+        for document in message.attachments
+        if can_download_attachment(conversation, document, user)
+    }
 
 
 def mark_read(conversation: Conversation, user: User) -> None:

@@ -1,13 +1,15 @@
 """Introductions and the deal pipeline: introduced → in negotiation → term sheet → closed."""
 
-from datetime import date
+from datetime import UTC, date
 from decimal import Decimal
 
 from flask import url_for
+from flask_babel import format_date
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import func, select
 
 from marketplace.extensions import db
+from marketplace.i18n import money
 from marketplace.links import external_url
 from marketplace.mail import send_template
 from marketplace.models import (
@@ -20,15 +22,23 @@ from marketplace.models import (
     Notification,
     Role,
     User,
+    utcnow,
 )
 from marketplace.services import ServiceError, transactional
 from marketplace.services.accounts.audit import record
-from marketplace.services.matching.events import commit_or_conflict, lock_match, log_event
+from marketplace.services.deals import access
+from marketplace.services.matching.events import (
+    OPEN_DEAL,
+    commit_or_conflict,
+    lock_match,
+    log_event,
+)
 from marketplace.services.payments.payments import has_membership_rights
 from marketplace.services.reference.fx import to_usd
 
-OPEN_DEAL = (MatchStatus.INTRODUCED, MatchStatus.IN_NEGOTIATION, MatchStatus.TERM_SHEET)
 PIPELINE = (*OPEN_DEAL, MatchStatus.CLOSED_WON, MatchStatus.CLOSED_LOST)
+# A deal may finance somewhat more than was sought (an upsized loan), never this many times more.
+MAX_FINANCED_FACTOR = 3
 NEXT_STAGE = {
     MatchStatus.INTRODUCED: MatchStatus.IN_NEGOTIATION,
     MatchStatus.IN_NEGOTIATION: MatchStatus.TERM_SHEET,
@@ -139,8 +149,11 @@ def close_won(
     match = _open_deal(match_id, expected_version)
     if amount <= 0:
         raise ServiceError(_l("The amount financed must be greater than zero."))
+    _check_closing_date(match, closed_on)
+    amount_usd, _rate = to_usd(amount, currency)
+    _check_amount_financed(match.need, amount_usd)
     match.amount_financed, match.amount_financed_currency = amount, currency
-    match.amount_financed_usd, _rate = to_usd(amount, currency)
+    match.amount_financed_usd = amount_usd
     match.instrument_financed, match.closed_on = instrument, closed_on
     match.success_fee_percent = success_fee_percent
     log_event(match, broker, MatchStatus.CLOSED_WON, amount=str(amount), currency=currency)
@@ -149,6 +162,33 @@ def close_won(
         need.status = NeedStatus.FINANCED
     commit_or_conflict()
     return match
+
+
+def _check_closing_date(match: Match, closed_on: date) -> None:
+    """Between the day the match was made and today (UTC), both included."""
+    made_on = match.created_at.astimezone(UTC).date()
+    if closed_on < made_on:
+        raise ServiceError(
+            _l(
+                "The closing date cannot be before the match was made (%(date)s).",
+                date=format_date(made_on),
+            )
+        )
+    if closed_on > utcnow().date():
+        raise ServiceError(_l("The closing date cannot be in the future."))
+
+
+def _check_amount_financed(need: FinancingNeed, amount_usd: Decimal) -> None:
+    """Refuse a figure out of all proportion to what was sought (a slip of a zero or three)."""
+    if amount_usd > need.amount_usd * MAX_FINANCED_FACTOR:
+        raise ServiceError(
+            _l(
+                "The amount financed is more than %(factor)d times the amount the need sought "
+                "(%(sought)s). Check the amount and its currency.",
+                factor=MAX_FINANCED_FACTOR,
+                sought=money(need.amount, need.currency),
+            )
+        )
 
 
 @transactional
@@ -202,11 +242,14 @@ INTRODUCED_STAGES = (*OPEN_DEAL, MatchStatus.CLOSED_WON, MatchStatus.CLOSED_LOST
 
 
 def contacts_for(user: User, match: Match) -> list[User] | None:
-    """The other side's people, once a broker has introduced the parties; None before that."""
+    """The other side's people while the introduced deal is live (staff: both sides, once
+    introduced); None otherwise."""
     side = side_of(user, match)
-    staff = user.role in (Role.BROKER, Role.ADMIN)
-    introduced = any(event.to_status == MatchStatus.INTRODUCED for event in match.events)
-    if not introduced or (side is None and not staff):
+    if access.is_staff(user):
+        side = None
+        if not access.was_introduced(match):
+            return None
+    elif side is None or not access.deal_is_live(match):
         return None
     if side == "investor" and not _membership_rights(user):
         return None

@@ -8,25 +8,16 @@ from pathlib import Path
 
 from flask import current_app
 from flask_babel import lazy_gettext as _l
+from pypdf import PdfReader
 from sqlalchemy import exists, select
 
 from marketplace.extensions import db
-from marketplace.models import (
-    Document,
-    FinanceProduct,
-    FinancingNeed,
-    Match,
-    MatchStatus,
-    Message,
-    Role,
-    User,
-)
+from marketplace.models import Document, FinanceProduct, FinancingNeed, Match, Message, Role, User
 from marketplace.services import ServiceError, transactional
 from marketplace.services.accounts.audit import record
-from marketplace.services.deals.access import can_read
+from marketplace.services.deals import access
 from marketplace.services.payments.payments import has_membership_rights
 
-MAX_DOCUMENT_BYTES = 10 * 1024 * 1024
 CONTENT_TYPES = {
     "pdf": "application/pdf",
     "xlsx": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
@@ -34,13 +25,11 @@ CONTENT_TYPES = {
 }
 # An Office Open XML file is a ZIP whose main part sits in this folder.
 _OOXML_MAIN_PART = {"xlsx": "xl/", "docx": "word/"}
-INTRODUCED_OR_LATER = (
-    MatchStatus.INTRODUCED,
-    MatchStatus.IN_NEGOTIATION,
-    MatchStatus.TERM_SHEET,
-    MatchStatus.CLOSED_WON,
-    MatchStatus.CLOSED_LOST,
-)
+
+
+def max_upload_mb() -> int:
+    """The largest file accepted, in MB (MAX_UPLOAD_MB; the request may be a little larger)."""
+    return current_app.config["MAX_UPLOAD_MB"]
 
 
 def detect_kind(filename: str, content: bytes) -> str:
@@ -50,17 +39,36 @@ def detect_kind(filename: str, content: bytes) -> str:
         raise ServiceError(_l("Only PDF, XLSX and DOCX files are accepted."))
     if not content:
         raise ServiceError(_l("The file is empty."))
-    if len(content) > MAX_DOCUMENT_BYTES:
-        raise ServiceError(
-            _l("The file is larger than %(mb)d MB.", mb=MAX_DOCUMENT_BYTES // (1024 * 1024)), 413
-        )
-    if extension == "pdf" and content.startswith(b"%PDF-"):
+    if len(content) > max_upload_mb() * 1024 * 1024:
+        raise ServiceError(_l("The file is larger than %(mb)d MB.", mb=max_upload_mb()), 413)
+    if extension == "pdf":
+        _check_pdf(content)
         return extension
     if extension in _OOXML_MAIN_PART and _is_ooxml(content, _OOXML_MAIN_PART[extension]):
         return extension
     raise ServiceError(
         _l("The file's content is not a valid %(kind)s document.", kind=extension.upper())
     )
+
+
+def _check_pdf(content: bytes) -> None:
+    """A PDF that a reader can open: it parses, has pages, and needs no password."""
+    if not content.startswith(b"%PDF-"):
+        raise ServiceError(_l("The file's content is not a valid %(kind)s document.", kind="PDF"))
+    try:
+        reader = PdfReader(io.BytesIO(content))
+        encrypted = reader.is_encrypted
+        pages = 0 if encrypted else len(reader.pages)
+    except Exception:  # a hostile file can make the parser fail in any way
+        raise ServiceError(
+            _l("The PDF is damaged and cannot be opened. Save or export it again and upload it.")
+        ) from None
+    if encrypted:
+        raise ServiceError(
+            _l("The PDF is protected by a password. Upload a copy without the protection.")
+        )
+    if not pages:
+        raise ServiceError(_l("The PDF has no pages."))
 
 
 def _is_ooxml(content: bytes, main_part: str) -> bool:
@@ -116,36 +124,34 @@ def path_of(document: Document) -> Path:
 
 
 def can_download(user: User, document: Document) -> bool:
-    """The need's owner organisation, brokers and admins, and investors introduced to it."""
+    """The need's owner organisation, brokers and admins, and investors in a live deal on it;
+    a message's file by the rules of its conversation (access.can_download_attachment)."""
     if not user.is_authenticated:
         return False
-    if user.role in (Role.BROKER, Role.ADMIN):
+    if access.is_staff(user):
         return True
     if document.message_id is not None:
-        return _in_conversation_of(user, document.message_id)
+        message = db.session.get(Message, document.message_id)
+        return message is not None and access.can_download_attachment(
+            message.conversation, document, user
+        )
     need = db.session.get(FinancingNeed, document.need_id) if document.need_id else None
     if need is None:
         return False
     if need.organisation_id == user.organisation_id:
         return True
-    if user.role != Role.INVESTOR:
+    if user.role != Role.INVESTOR or need.status in access.ENDED_NEED_STATUSES:
         return False
     # Downloads are a member right; has_membership_rights lets everyone through without Stripe.
-    return _introduced(need.id, user.organisation_id) and has_membership_rights(user.organisation)
+    return _in_live_deal(need.id, user.organisation_id) and has_membership_rights(user.organisation)
 
 
-def _in_conversation_of(user: User, message_id: int) -> bool:
-    """A message attachment is for the people who can read its conversation."""
-    message = db.session.get(Message, message_id)
-    return message is not None and can_read(message.conversation, user)
-
-
-def _introduced(need_id: int, organisation_id: int) -> bool:
+def _in_live_deal(need_id: int, organisation_id: int) -> bool:
     return db.session.scalar(
         select(
             exists().where(
                 Match.need_id == need_id,
-                Match.status.in_(INTRODUCED_OR_LATER),
+                Match.status.in_(access.LIVE_DEAL_STATUSES),
                 Match.product_id == FinanceProduct.id,
                 FinanceProduct.organisation_id == organisation_id,
             )

@@ -5,7 +5,7 @@ from datetime import timedelta
 from decimal import Decimal
 
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import select
+from sqlalchemy import exists, select
 from sqlalchemy.orm.exc import StaleDataError
 
 from marketplace.extensions import db
@@ -14,14 +14,18 @@ from marketplace.models import (
     FeeStatus,
     FinanceProduct,
     FinancingNeed,
+    Match,
+    MatchStatus,
     NeedStatus,
     ProductStatus,
     User,
+    VerificationStatus,
     utcnow,
 )
 from marketplace.services import ServiceError, transactional
 from marketplace.services.accounts.audit import record
 from marketplace.services.listings.estimates import impact_columns
+from marketplace.services.matching.events import OPEN_DEAL, log_event
 from marketplace.services.matching.suggestions import refresh_quietly
 from marketplace.services.reference.fx import to_usd
 
@@ -42,6 +46,24 @@ EDITABLE_NEED_STATUSES = {NeedStatus.DRAFT, NeedStatus.SUBMITTED, NeedStatus.PUB
 MATCHABLE_NEED_STATUSES = {NeedStatus.PUBLISHED, NeedStatus.IN_NEGOTIATION}
 # A published need that finds no deal in this time expires; its owner can submit a new one.
 LISTING_LIFETIME = timedelta(days=180)
+# What investors screen on and brokers check: changing one sends a published need back to review.
+# Titles, summaries, the description, the stage and the name's visibility are not material.
+MATERIAL_NEED_FIELDS = (
+    "amount",
+    "currency",
+    "country_iso2",
+    "sector",
+    "technology",
+    "taxonomy_activity_ref",
+    "instruments",
+    "tenor_years",
+    "capacity",
+    "capacity_unit",
+    "owner_capacity_factor",
+    "owner_tco2e_per_year",
+)
+# What a broker's verification of the taxonomy claim is about.
+TAXONOMY_CLAIM_FIELDS = ("sector", "technology", "taxonomy_activity_ref")
 
 PRODUCT_TRANSITIONS = {
     "activate": ({ProductStatus.DRAFT, ProductStatus.PAUSED}, ProductStatus.ACTIVE),
@@ -147,8 +169,20 @@ def create_need(owner: User, data: NeedInput) -> FinancingNeed:
     return need
 
 
+@dataclass
+class NeedEdit:
+    """What an edit changed: the material fields, and what the need lost because of them."""
+
+    need: FinancingNeed
+    material_changes: list[str]
+    back_to_review: bool = False
+    claim_reset: bool = False
+
+
 @transactional
-def update_need(need: FinancingNeed, data: NeedInput, actor: User) -> FinancingNeed:
+def update_need(need: FinancingNeed, data: NeedInput, actor: User) -> NeedEdit:
+    """Save an edit; a material one sends a published need back to review and a change of the
+    taxonomy fields drops the claim's verification (a typo fix keeps both)."""
     if need.status not in EDITABLE_NEED_STATUSES:
         raise ServiceError(
             _l(
@@ -157,13 +191,48 @@ def update_need(need: FinancingNeed, data: NeedInput, actor: User) -> FinancingN
             ),
             409,
         )
+    edit = NeedEdit(need, material_changes(need, data))
     _apply(need, data)
     _derive_need(need)
-    record("need.updated", actor=actor, target=need)
+    record("need.updated", actor=actor, target=need, material=edit.material_changes)
+    if set(edit.material_changes) & set(TAXONOMY_CLAIM_FIELDS):
+        edit.claim_reset = _reset_taxonomy_claim(need, actor)
+    if edit.material_changes and need.status == NeedStatus.PUBLISHED:
+        need.status, need.submitted_at = NeedStatus.SUBMITTED, utcnow()
+        record("need.back_to_review", actor=actor, target=need, fields=edit.material_changes)
+        edit.back_to_review = True
     _commit()
     if need.status in MATCHABLE_NEED_STATUSES:
         refresh_quietly(need)
-    return need
+    return edit
+
+
+def material_changes(need: FinancingNeed, data: NeedInput) -> list[str]:
+    """The material fields whose value the input changes (numbers by value, lists as sets)."""
+    return [
+        name for name in MATERIAL_NEED_FIELDS if _differs(getattr(need, name), getattr(data, name))
+    ]
+
+
+def _differs(old, new) -> bool:
+    if isinstance(old, list) or isinstance(new, list):
+        return sorted(old or []) != sorted(new or [])
+    if isinstance(old, Decimal) or isinstance(new, Decimal):
+        return (old is None) != (new is None) or (old is not None and Decimal(old) != Decimal(new))
+    return (old or None) != (new or None)
+
+
+def _reset_taxonomy_claim(need: FinancingNeed, actor: User) -> bool:
+    """Back to unverified when a broker had decided on the claim; True when it was."""
+    if need.taxonomy_claim_status == VerificationStatus.UNVERIFIED:
+        return False
+    record(
+        "need.taxonomy_claim_reset", actor=actor, target=need, old=str(need.taxonomy_claim_status)
+    )
+    need.taxonomy_claim_status = VerificationStatus.UNVERIFIED
+    need.taxonomy_claim_reason = None
+    need.taxonomy_claim_decided_by_id = need.taxonomy_claim_decided_at = None
+    return True
 
 
 def _status_text(status) -> str:
@@ -192,6 +261,8 @@ def transition_need(need: FinancingNeed, action: str, actor: User, note: str = "
             409,
         )
     old = need.status
+    if target == NeedStatus.WITHDRAWN:
+        _close_open_deals(need, actor)
     need.status = target
     now = utcnow()
     if target == NeedStatus.SUBMITTED:
@@ -203,6 +274,19 @@ def transition_need(need: FinancingNeed, action: str, actor: User, note: str = "
     _commit()
     if target == NeedStatus.PUBLISHED:
         refresh_quietly(need)
+
+
+def _close_open_deals(need: FinancingNeed, actor: User) -> None:
+    """A withdrawn need ends its deals in progress: each closes as lost, saying why."""
+    reason = str(_l("The project owner withdrew the need."))
+    for match in db.session.scalars(
+        select(Match)
+        .where(Match.need_id == need.id, Match.status.in_(OPEN_DEAL))
+        .order_by(Match.id)
+        .with_for_update()
+    ):
+        match.lost_reason = reason
+        log_event(match, actor, MatchStatus.CLOSED_LOST, note=reason)
 
 
 def _product_usd(product: FinanceProduct) -> None:
@@ -267,13 +351,19 @@ def transition_product(product: FinanceProduct, action: str, actor: User) -> Non
 
 
 def expire_needs(now=None) -> int:
-    """Mark published needs past their expiry date as expired; returns how many."""
+    """Mark published needs past their expiry date as expired; returns how many.
+
+    A need whose parties a broker has introduced does not expire while that deal is open: the
+    deal ends by a broker's close (or the owner's withdrawal), not by the listing's clock.
+    """
     now = now or utcnow()
+    open_deal = exists().where(Match.need_id == FinancingNeed.id, Match.status.in_(OPEN_DEAL))
     stale = db.session.scalars(
         select(FinancingNeed).where(
             FinancingNeed.status == NeedStatus.PUBLISHED,
             FinancingNeed.expires_at.is_not(None),
             FinancingNeed.expires_at < now,
+            ~open_deal,
         )
     ).all()
     for need in stale:

@@ -14,6 +14,9 @@ from marketplace.models import Match, MatchEvent, MatchStatus, User
 from marketplace.services import ServiceError
 from marketplace.services.accounts.audit import record
 
+# A deal between introduced parties that has not ended yet.
+OPEN_DEAL = (MatchStatus.INTRODUCED, MatchStatus.IN_NEGOTIATION, MatchStatus.TERM_SHEET)
+
 
 def lock_match(match_id: int, expected_version: int | None = None) -> Match:
     """Load a match for a change, locking its row; 409 when someone changed it meanwhile."""
