@@ -58,7 +58,7 @@ def test_register_cannot_choose_broker_role(app, client):
 
 def test_register_refuses_weak_password(client):
     data = {**REGISTRATION, "password": "short", "confirm": "short"}
-    assert "at least 10 characters" in post_form(client, "/auth/register", data).get_data(
+    assert "at least 12 characters" in post_form(client, "/auth/register", data).get_data(
         as_text=True
     )
 

@@ -130,7 +130,7 @@ def reset_password(token):
     if user is None:
         flash(_("This reset link is invalid or has expired. Ask for a new one."), "danger")
         return redirect(url_for("auth.forgot_password"))
-    form = ResetPasswordForm()
+    form = ResetPasswordForm(account=user)
     if form.validate_on_submit():
         accounts.reset_password(user, form.password.data)
         flash(_("Your password has been changed. Please sign in."), "success")
@@ -143,7 +143,7 @@ def reset_password(token):
 def profile():
     """Edit name and language, and change the password."""
     form = ProfileForm(obj=current_user, prefix="profile")
-    password_form = ChangePasswordForm(prefix="password")
+    password_form = ChangePasswordForm(prefix="password", account=current_user)
     if form.validate_on_submit():
         accounts.update_profile(current_user, form.display_name.data, form.locale.data)
         session["locale"] = form.locale.data
@@ -162,7 +162,7 @@ def profile():
 def change_password():
     """Change the password; every other session of this account ends."""
     form = ProfileForm(obj=current_user, prefix="profile")
-    password_form = ChangePasswordForm(prefix="password")
+    password_form = ChangePasswordForm(prefix="password", account=current_user)
     if password_form.validate_on_submit():
         try:
             accounts.change_password(

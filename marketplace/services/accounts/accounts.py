@@ -11,6 +11,7 @@ from marketplace.extensions import db
 from marketplace.models import Hub, Organisation, OrgKind, Role, User, utcnow
 from marketplace.services import ServiceError
 from marketplace.services.accounts.audit import record
+from marketplace.services.accounts.passwords import password_problem
 
 SELF_SERVICE_ROLES = {Role.OWNER: OrgKind.SPONSOR, Role.INVESTOR: OrgKind.INVESTOR}
 _RESET_SALT = "password-reset"
@@ -51,7 +52,15 @@ def register(data: Registration) -> User:
     return user
 
 
+def _require_acceptable(password: str, email: str, name: str) -> None:
+    """The password rule, also for callers without a form (`flask users create`)."""
+    problem = password_problem(password, email, name)
+    if problem:
+        raise ServiceError(problem)
+
+
 def _new_user(email, password, display_name, role, organisation) -> User:
+    _require_acceptable(password, email, display_name)
     user = User(
         email=User.normalise_email(email),
         display_name=display_name.strip(),
@@ -87,6 +96,7 @@ def sign_out(user: User) -> None:
 def change_password(user: User, current_password: str, new_password: str) -> None:
     if not user.check_password(current_password):
         raise ServiceError(_l("The current password is not correct."))
+    _require_acceptable(new_password, user.email, user.display_name)
     user.set_password(new_password)
     record("auth.password_changed", actor=user, target=user)
     db.session.commit()
@@ -124,6 +134,7 @@ def user_for_reset_token(token: str) -> User | None:
 
 
 def reset_password(user: User, new_password: str) -> None:
+    _require_acceptable(new_password, user.email, user.display_name)
     user.set_password(new_password)
     record("auth.password_reset", actor=user, target=user)
     db.session.commit()
