@@ -1,6 +1,16 @@
 """Accounts and sessions (#19 §4): the password rule, no enumeration, opaque tokens, e-mail
 confirmation, sign-in throttling and session lifetimes."""
 
+import email
+import email.policy
+import statistics
+import time
+from pathlib import Path
+
+from sqlalchemy import func, select
+
+from marketplace.extensions import db
+from marketplace.models import Organisation
 from marketplace.services.accounts import accounts
 from marketplace.services.accounts.passwords import password_problem
 from tests.conftest import post_form
@@ -62,3 +72,65 @@ def test_password_change_applies_the_rule(app, client, login_as):
         page="/auth/profile",
     )
     assert response.status_code == 400 and "too common" in response.text
+
+
+# 2. No enumeration
+
+
+def _mails(app) -> list:
+    outbox = Path(app.config["MAIL_OUTBOX_DIR"])
+    paths = sorted(outbox.glob("*.eml"), key=lambda path: path.stat().st_mtime)
+    return [email.message_from_bytes(p.read_bytes(), policy=email.policy.default) for p in paths]
+
+
+def test_registration_answers_the_same_for_a_taken_email_and_mails_its_owner(app, client):
+    owner = make_user(app, email="taken@example.com", display_name="Bat Erdene")
+    before = len(_mails(app))
+    taken = _register(client, email="TAKEN@example.com")
+    fresh = _register(app.test_client(), email="fresh@example.com")
+    assert taken.status_code == fresh.status_code == 200
+    assert taken.request.path == fresh.request.path == "/auth/login"
+    assert "Check your e-mail" in taken.text and "Check your e-mail" in fresh.text
+    assert "already exists" not in taken.text
+    notices = [m for m in _mails(app)[before:] if m["To"] == owner.email]
+    assert len(notices) == 1 and "tried to register" in notices[0]["Subject"]
+    assert "/auth/forgot" in notices[0].get_content()
+    with app.app_context():
+        assert accounts.find_by_email("taken@example.com").display_name == "Bat Erdene"
+        assert (
+            db.session.scalar(
+                select(func.count(Organisation.id)).where(
+                    Organisation.name == REGISTRATION["organisation_name"]
+                )
+            )
+            == 1
+        )  # only the fresh address's
+
+
+def test_password_reset_answers_the_same_for_an_unknown_email(app, client):
+    make_user(app, email="known@example.com")
+    known = post_form(client, "/auth/forgot", {"email": "known@example.com"}, follow_redirects=True)
+    unknown = post_form(
+        client, "/auth/forgot", {"email": "nobody@example.com"}, follow_redirects=True
+    )
+    assert known.status_code == unknown.status_code == 200
+    flash = "If an account exists for that email, a reset link is on its way."
+    assert flash in known.text and flash in unknown.text
+
+
+def _login_seconds(client, address: str, tries: int = 3) -> float:
+    timings = []
+    for _ in range(tries):
+        start = time.perf_counter()
+        post_form(client, "/auth/login", {"email": address, "password": "wrong-password-9"})
+        timings.append(time.perf_counter() - start)
+    return statistics.median(timings)
+
+
+def test_login_takes_about_as_long_for_an_unknown_email(app, client):
+    user = make_user(app)
+    _login_seconds(client, "warm-up@example.com", tries=1)
+    known = _login_seconds(client, user.email)
+    unknown = _login_seconds(client, "nobody@example.com")
+    # A scrypt check dominates both; without one the unknown address answers many times faster.
+    assert unknown > known * 0.5, (known, unknown)

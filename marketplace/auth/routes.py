@@ -90,14 +90,13 @@ def register():
             locale=form.locale.data,
         )
         try:
-            user = accounts.register(data)
+            accounts.register(data)
         except ServiceError as error:
             form.email.errors.append(error.message)
         else:
-            login_user(user)
-            session["locale"] = user.locale
-            flash(_("Welcome! Your account is ready."), "success")
-            return redirect(home_url_for(user))
+            # The same answer whether or not the address already had an account.
+            flash(_("Thank you. Check your e-mail, then sign in."), "success")
+            return redirect(url_for("auth.login"))
     return render_template("auth/register.html", form=form)
 
 

@@ -1,13 +1,18 @@
 """Accounts: registration, sign-in, password changes and resets, profiles and staff creation."""
 
+import secrets
 from dataclasses import dataclass
+from functools import cache
 
 from flask import current_app
 from flask_babel import lazy_gettext as _l
 from itsdangerous import BadSignature, SignatureExpired, URLSafeTimedSerializer
 from sqlalchemy import select
+from werkzeug.security import check_password_hash, generate_password_hash
 
 from marketplace.extensions import db
+from marketplace.links import external_url
+from marketplace.mail import send_template
 from marketplace.models import Hub, Organisation, OrgKind, Role, User, utcnow
 from marketplace.services import ServiceError
 from marketplace.services.accounts.audit import record
@@ -33,12 +38,21 @@ def find_by_email(email: str) -> User | None:
     return db.session.scalar(select(User).where(User.email == User.normalise_email(email)))
 
 
-def register(data: Registration) -> User:
-    """Create a project owner or investor account with its own organisation."""
+def register(data: Registration) -> User | None:
+    """Create a project owner or investor account with its own organisation.
+
+    A taken address gets the same answer as a new one (None instead of the user, which the view
+    does not show): its owner is mailed a notice, so nobody learns which addresses have accounts.
+    """
     if data.role not in SELF_SERVICE_ROLES:
         raise ServiceError(_l("Only project owners and investors can register themselves."), 403)
-    if find_by_email(data.email):
-        raise ServiceError(_l("An account with this email already exists."), 409)
+    existing = find_by_email(data.email)
+    if existing:
+        _waste_hash_time(data.password)  # as long as hashing the new account's password
+        _mail_existing_account_notice(existing)
+        record("user.registration_with_taken_email", target=existing)
+        db.session.commit()
+        return None
     organisation = Organisation(
         name=data.organisation_name.strip(),
         kind=SELF_SERVICE_ROLES[data.role],
@@ -50,6 +64,29 @@ def register(data: Registration) -> User:
     record("user.registered", actor=user, target=user, role=str(data.role))
     db.session.commit()
     return user
+
+
+def _mail_existing_account_notice(user: User) -> None:
+    send_template(
+        user.email,
+        user.locale,
+        _l("Someone tried to register with your e-mail address"),
+        "registration_with_taken_email",
+        user=user,
+        login_link=external_url("auth.login"),
+        reset_link=external_url("auth.forgot_password"),
+    )
+
+
+@cache
+def _dummy_hash() -> str:
+    """A scrypt hash of nothing anyone knows, to spend the time a real check would."""
+    return generate_password_hash(secrets.token_urlsafe(16), method="scrypt")
+
+
+def _waste_hash_time(password: str) -> bool:
+    """Check the password against the dummy hash; always False."""
+    return check_password_hash(_dummy_hash(), password) and False
 
 
 def _require_acceptable(password: str, email: str, name: str) -> None:
@@ -76,7 +113,9 @@ def _new_user(email, password, display_name, role, organisation) -> User:
 def authenticate(email: str, password: str) -> User | None:
     """The user when email and password match an active account; None otherwise (no hint why)."""
     user = find_by_email(email)
-    if user is None or not user.active or not user.check_password(password):
+    # Unknown addresses cost one scrypt check too, so the answer's timing does not tell them apart.
+    password_ok = user.check_password(password) if user else _waste_hash_time(password)
+    if user is None or not password_ok or not user.active:
         record("auth.login_failed", actor=user, email=User.normalise_email(email))
         db.session.commit()
         return None
