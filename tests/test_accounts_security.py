@@ -3,14 +3,17 @@ confirmation, sign-in throttling and session lifetimes."""
 
 import email
 import email.policy
+import hashlib
+import re
 import statistics
 import time
+from datetime import timedelta
 from pathlib import Path
 
-from sqlalchemy import func, select
+from sqlalchemy import func, select, update
 
 from marketplace.extensions import db
-from marketplace.models import Organisation
+from marketplace.models import AccountToken, Organisation, TokenPurpose, User, utcnow
 from marketplace.services.accounts import accounts
 from marketplace.services.accounts.passwords import password_problem
 from tests.conftest import post_form
@@ -134,3 +137,56 @@ def test_login_takes_about_as_long_for_an_unknown_email(app, client):
     unknown = _login_seconds(client, "nobody@example.com")
     # A scrypt check dominates both; without one the unknown address answers many times faster.
     assert unknown > known * 0.5, (known, unknown)
+
+
+# 3. Opaque, hashed, single-use tokens
+
+
+def _link(app, path: str) -> str:
+    body = _mails(app)[-1].get_content()
+    return re.search(rf"http://localhost({path}\S+)", body).group(1)
+
+
+def test_reset_token_is_random_stored_hashed_and_reveals_no_password_hash(app, client):
+    user = make_user(app)
+    post_form(client, "/auth/forgot", {"email": user.email})
+    token = _link(app, "/auth/reset/").rsplit("/", 1)[1]
+    assert len(token) >= 43 and "." not in token  # no signed payload, just randomness
+    with app.app_context():
+        stored = db.session.scalars(select(AccountToken)).one()
+        assert stored.token_hash == hashlib.sha256(token.encode()).hexdigest() != token
+        assert stored.purpose == TokenPurpose.PASSWORD_RESET and stored.user_id == user.id
+        password_hash = db.session.get(User, user.id).password_hash
+    assert password_hash[-16:] not in token
+
+
+def test_reset_token_expires(app, client):
+    user = make_user(app)
+    post_form(client, "/auth/forgot", {"email": user.email})
+    link = _link(app, "/auth/reset/")
+    with app.app_context():
+        db.session.execute(update(AccountToken).values(expires_at=utcnow() - timedelta(seconds=1)))
+        db.session.commit()
+    response = client.get(link)
+    assert response.status_code == 302 and response.headers["Location"].endswith("/auth/forgot")
+
+
+def test_a_new_reset_link_or_a_password_change_ends_the_old_link(app, client, login_as):
+    user = make_user(app)
+    post_form(client, "/auth/forgot", {"email": user.email})
+    first = _link(app, "/auth/reset/")
+    post_form(client, "/auth/forgot", {"email": user.email})
+    second = _link(app, "/auth/reset/")
+    assert client.get(first).status_code == 302 and client.get(second).status_code == 200
+    login_as(user)
+    post_form(
+        client,
+        "/auth/password",
+        {
+            "password-current_password": PASSWORD,
+            "password-password": PASSPHRASE,
+            "password-confirm": PASSPHRASE,
+        },
+        page="/auth/profile",
+    )
+    assert client.get(second).status_code == 302

@@ -124,14 +124,18 @@ def forgot_password():
 
 @bp.route("/reset/<token>", methods=["GET", "POST"])
 def reset_password(token):
-    """Set a new password from a signed, expiring, single-use link."""
+    """Set a new password from an opaque, expiring, single-use link."""
     user = accounts.user_for_reset_token(token)
     if user is None:
         flash(_("This reset link is invalid or has expired. Ask for a new one."), "danger")
         return redirect(url_for("auth.forgot_password"))
     form = ResetPasswordForm(account=user)
     if form.validate_on_submit():
-        accounts.reset_password(user, form.password.data)
+        try:
+            accounts.reset_password(token, form.password.data)
+        except ServiceError as error:
+            flash(error.message, "danger")
+            return redirect(url_for("auth.forgot_password"))
         flash(_("Your password has been changed. Please sign in."), "success")
         return redirect(url_for("auth.login"))
     return render_template("auth/reset.html", form=form)

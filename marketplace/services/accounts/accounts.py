@@ -6,20 +6,19 @@ from functools import cache
 
 from flask import current_app
 from flask_babel import lazy_gettext as _l
-from itsdangerous import BadSignature, SignatureExpired, URLSafeTimedSerializer
 from sqlalchemy import select
 from werkzeug.security import check_password_hash, generate_password_hash
 
 from marketplace.extensions import db
 from marketplace.links import external_url
 from marketplace.mail import send_template
-from marketplace.models import Hub, Organisation, OrgKind, Role, User, utcnow
-from marketplace.services import ServiceError
+from marketplace.models import Hub, Organisation, OrgKind, Role, TokenPurpose, User, utcnow
+from marketplace.services import ServiceError, transactional
+from marketplace.services.accounts import tokens
 from marketplace.services.accounts.audit import record
 from marketplace.services.accounts.passwords import password_problem
 
 SELF_SERVICE_ROLES = {Role.OWNER: OrgKind.SPONSOR, Role.INVESTOR: OrgKind.INVESTOR}
-_RESET_SALT = "password-reset"
 
 
 @dataclass(frozen=True)
@@ -137,6 +136,7 @@ def change_password(user: User, current_password: str, new_password: str) -> Non
         raise ServiceError(_l("The current password is not correct."))
     _require_acceptable(new_password, user.email, user.display_name)
     user.set_password(new_password)
+    tokens.revoke(user, TokenPurpose.PASSWORD_RESET)
     record("auth.password_changed", actor=user, target=user)
     db.session.commit()
 
@@ -152,31 +152,32 @@ def set_locale(user: User, locale: str) -> None:
     db.session.commit()
 
 
-def _serializer() -> URLSafeTimedSerializer:
-    return URLSafeTimedSerializer(current_app.config["SECRET_KEY"], salt=_RESET_SALT)
-
-
 def reset_token(user: User) -> str:
-    """A signed token bound to the current password hash, so it works once."""
-    return _serializer().dumps({"uid": user.id, "pw": user.password_hash[-16:]})
+    """A random single-use reset token (stored hashed); earlier reset links stop working."""
+    token = tokens.issue(
+        user, TokenPurpose.PASSWORD_RESET, current_app.config["PASSWORD_RESET_MAX_AGE"]
+    )
+    db.session.commit()
+    return token
 
 
 def user_for_reset_token(token: str) -> User | None:
-    try:
-        data = _serializer().loads(token, max_age=current_app.config["PASSWORD_RESET_MAX_AGE"])
-    except (SignatureExpired, BadSignature):
-        return None
-    user = db.session.get(User, data.get("uid"))
-    if user is None or not user.active or user.password_hash[-16:] != data.get("pw"):
-        return None
-    return user
+    """The user of a usable reset token, without using it up (to show the form)."""
+    row = tokens.find(token, TokenPurpose.PASSWORD_RESET)
+    return row.user if row else None
 
 
-def reset_password(user: User, new_password: str) -> None:
+@transactional
+def reset_password(token: str, new_password: str) -> User:
+    """Use the reset token and set the new password, in one transaction."""
+    user = tokens.use(token, TokenPurpose.PASSWORD_RESET)
+    if user is None:
+        raise ServiceError(_l("This reset link is invalid or has expired. Ask for a new one."))
     _require_acceptable(new_password, user.email, user.display_name)
     user.set_password(new_password)
     record("auth.password_reset", actor=user, target=user)
     db.session.commit()
+    return user
 
 
 def create_staff_user(
