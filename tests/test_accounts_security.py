@@ -13,11 +13,23 @@ from pathlib import Path
 from sqlalchemy import func, select, update
 
 from marketplace.extensions import db
-from marketplace.models import AccountToken, Organisation, TokenPurpose, User, utcnow
+from marketplace.models import (
+    AccountToken,
+    FinanceProduct,
+    FinancingNeed,
+    NeedStatus,
+    Organisation,
+    OrgKind,
+    ProductStatus,
+    Role,
+    TokenPurpose,
+    User,
+    utcnow,
+)
 from marketplace.services.accounts import accounts
 from marketplace.services.accounts.passwords import password_problem
 from tests.conftest import post_form
-from tests.factories import PASSWORD, make_user
+from tests.factories import PASSWORD, make_need, make_org, make_product, make_user
 
 REGISTRATION = {
     "role": "owner",
@@ -190,3 +202,77 @@ def test_a_new_reset_link_or_a_password_change_ends_the_old_link(app, client, lo
         page="/auth/profile",
     )
     assert client.get(second).status_code == 302
+
+
+# 4. A confirmed e-mail before a listing goes out; registration throttled
+
+
+def test_registration_mails_a_confirmation_link_that_confirms_the_address(app, client):
+    _register(client)
+    link = _link(app, "/auth/confirm/")
+    with app.app_context():
+        assert not accounts.find_by_email(REGISTRATION["email"]).email_confirmed
+    response = client.get(link, follow_redirects=True)
+    assert "your e-mail address is confirmed" in response.text
+    with app.app_context():
+        assert accounts.find_by_email(REGISTRATION["email"]).email_confirmed
+    assert "invalid or has expired" in client.get(link, follow_redirects=True).text
+
+
+def test_unconfirmed_owner_cannot_submit_a_need_until_confirmed(app, client, login_as):
+    owner = make_user(app, email_confirmed=False)
+    need = make_need(app, owner)
+    login_as(owner)
+    page = client.get("/owner/").text
+    assert "Send the link again" in page
+    response = post_form(
+        client,
+        f"/owner/needs/{need.id}/submit",
+        {},
+        page=f"/needs/{need.id}",
+        follow_redirects=True,
+    )
+    assert "Confirm your e-mail address first" in response.text
+    with app.app_context():
+        assert db.session.get(FinancingNeed, need.id).status == NeedStatus.DRAFT
+    resent = post_form(
+        client, "/auth/confirm", {"next": "/owner/"}, page="/owner/", follow_redirects=True
+    )
+    assert "A new confirmation link is on its way" in resent.text
+    client.get(_link(app, "/auth/confirm/"))
+    post_form(client, f"/owner/needs/{need.id}/submit", {}, page=f"/needs/{need.id}")
+    with app.app_context():
+        assert db.session.get(FinancingNeed, need.id).status == NeedStatus.SUBMITTED
+
+
+def test_unconfirmed_investor_cannot_activate_a_product(app, client, login_as):
+    investor = make_user(app, role=Role.INVESTOR, email_confirmed=False)
+    product = make_product(app, investor, status=ProductStatus.DRAFT)
+    login_as(investor)
+    response = post_form(
+        client,
+        f"/investor/products/{product.id}/activate",
+        {},
+        page=f"/products/{product.id}",
+        follow_redirects=True,
+    )
+    assert "Confirm your e-mail address first" in response.text
+    with app.app_context():
+        assert db.session.get(FinanceProduct, product.id).status == ProductStatus.DRAFT
+
+
+def test_staff_created_by_an_admin_are_confirmed(app):
+    with app.app_context():
+        organisation = db.session.get(Organisation, make_org(app, OrgKind.BROKER_FIRM).id)
+        broker = accounts.create_staff_user(
+            "new.broker@example.com", PASSPHRASE, "New Broker", Role.BROKER, organisation
+        )
+        assert broker.email_confirmed
+
+
+def test_registration_is_throttled_per_client_address(app, client):
+    limit = int(app.config["REGISTER_LIMIT_PER_IP"].split()[0])
+    for number in range(limit):
+        _register(client, email=f"person{number}@example.com")
+    response = post_form(client, "/auth/register", {**REGISTRATION, "email": "one@more.example"})
+    assert response.status_code == 429

@@ -17,6 +17,7 @@ from marketplace.auth.forms import (
     VerificationRequestForm,
 )
 from marketplace.extensions import limiter
+from marketplace.forms import ConfirmForm
 from marketplace.links import external_url
 from marketplace.mail import send_template
 from marketplace.models import Hub, Role
@@ -75,6 +76,7 @@ def logout():
 
 
 @bp.route("/register", methods=["GET", "POST"])
+@limiter.limit(_limit("REGISTER_LIMIT_PER_IP"), methods=["POST"])
 def register():
     """Create a project-owner or investor account with its organisation."""
     form = RegisterForm(locale=session.get("locale", "en"))
@@ -98,6 +100,41 @@ def register():
             flash(_("Thank you. Check your e-mail, then sign in."), "success")
             return redirect(url_for("auth.login"))
     return render_template("auth/register.html", form=form)
+
+
+@bp.route("/confirm/<token>")
+def confirm_email(token):
+    """Confirm the account's e-mail address from the mailed link."""
+    if accounts.confirm_email(token) is None:
+        flash(
+            _("This confirmation link is invalid or has expired. Sign in to get a new one."),
+            "danger",
+        )
+    else:
+        flash(_("Thank you: your e-mail address is confirmed."), "success")
+    if current_user.is_authenticated:
+        return redirect(home_url_for(current_user))
+    return redirect(url_for("auth.login"))
+
+
+@bp.route("/confirm", methods=["POST"])
+@login_required
+@limiter.limit(_limit("REGISTER_LIMIT_PER_IP"))
+def resend_confirmation():
+    """Mail the confirmation link again."""
+    if not ConfirmForm().validate_on_submit():
+        abort(400)
+    try:
+        accounts.send_confirmation(current_user._get_current_object())
+    except ServiceError as error:
+        flash(error.message, "info")
+    else:
+        flash(
+            _("A new confirmation link is on its way to %(email)s.", email=current_user.email),
+            "info",
+        )
+    target = request.form.get("next", "")
+    return redirect(target if is_safe_next(target) else home_url_for(current_user))
 
 
 @bp.route("/forgot", methods=["GET", "POST"])

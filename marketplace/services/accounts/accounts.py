@@ -61,6 +61,52 @@ def register(data: Registration) -> User | None:
     user = _new_user(data.email, data.password, data.display_name, data.role, organisation)
     user.locale = data.locale
     record("user.registered", actor=user, target=user, role=str(data.role))
+    _mail_confirmation_link(user)
+    db.session.commit()
+    return user
+
+
+def send_confirmation(user: User) -> None:
+    """Mail a new link to confirm the user's address; earlier links stop working."""
+    if user.email_confirmed:
+        raise ServiceError(_l("Your e-mail address is already confirmed."), 409)
+    _mail_confirmation_link(user)
+    db.session.commit()
+
+
+def _mail_confirmation_link(user: User) -> None:
+    token = tokens.issue(
+        user, TokenPurpose.EMAIL_CONFIRMATION, current_app.config["EMAIL_CONFIRMATION_MAX_AGE"]
+    )
+    send_template(
+        user.email,
+        user.locale,
+        _l("Confirm your e-mail address"),
+        "confirm_email",
+        user=user,
+        link=external_url("auth.confirm_email", token=token),
+    )
+
+
+def require_confirmed_email(user: User) -> None:
+    """A listing goes out only under an address that was shown to reach its owner."""
+    if not user.email_confirmed:
+        raise ServiceError(
+            _l(
+                "Confirm your e-mail address first: open the link we sent you, "
+                "or send the link again."
+            ),
+            403,
+        )
+
+
+def confirm_email(token: str) -> User | None:
+    """Use a confirmation token: the user's address is confirmed. None for a bad link."""
+    user = tokens.use(token, TokenPurpose.EMAIL_CONFIRMATION)
+    if user is None:
+        return None
+    user.email_confirmed = True
+    record("user.email_confirmed", actor=user, target=user)
     db.session.commit()
     return user
 
@@ -192,6 +238,8 @@ def create_staff_user(
     if find_by_email(email):
         raise ServiceError(_l("An account with this email already exists."), 409)
     user = _new_user(email, password, display_name, role, organisation)
+    # Staff accounts are set up by an admin who knows the person: no link to click.
+    user.email_confirmed = role in (Role.BROKER, Role.ADMIN)
     record("user.created", actor=actor, target=user, role=str(role))
     db.session.commit()
     return user

@@ -20,6 +20,7 @@ from marketplace.models import (
     utcnow,
 )
 from marketplace.services import ServiceError, transactional
+from marketplace.services.accounts.accounts import require_confirmed_email
 from marketplace.services.accounts.audit import record
 from marketplace.services.listings.estimates import impact_columns
 from marketplace.services.matching.suggestions import refresh_quietly
@@ -183,6 +184,8 @@ def transition_need(need: FinancingNeed, action: str, actor: User, note: str = "
             ),
             409,
         )
+    if target == NeedStatus.SUBMITTED:
+        require_confirmed_email(actor)
     if action == "publish" and need.fee_status not in (FeeStatus.PAID, FeeStatus.WAIVED):
         raise ServiceError(
             _l(
@@ -256,6 +259,8 @@ def transition_product(product: FinanceProduct, action: str, actor: User) -> Non
             ),
             409,
         )
+    if target == ProductStatus.ACTIVE:
+        require_confirmed_email(actor)
     old = product.status
     product.status = target
     if target == ProductStatus.ACTIVE:
