@@ -55,10 +55,16 @@ class Config:
 
     BOOTSTRAP_SERVE_LOCAL = True
 
+    # Rate-limit and sign-in counters; memory:// is per process, so production requires Redis.
     RATELIMIT_STORAGE_URI = os.environ.get("RATELIMIT_STORAGE_URI", "memory://")
+    RATELIMIT_SHARED_STORAGE_REQUIRED = False
     RATELIMIT_HEADERS_ENABLED = True
     LOGIN_LIMIT_PER_IP = os.environ.get("LOGIN_LIMIT_PER_IP", "20 per 10 minutes")
-    LOGIN_LIMIT_PER_ACCOUNT = os.environ.get("LOGIN_LIMIT_PER_ACCOUNT", "5 per 10 minutes")
+    # Failed sign-ins per (account, client address): free ones, then a doubling back-off (seconds).
+    LOGIN_FREE_FAILURES = int(os.environ.get("LOGIN_FREE_FAILURES", "5"))
+    LOGIN_FAILURE_WINDOW = int(os.environ.get("LOGIN_FAILURE_WINDOW", "3600"))
+    LOGIN_BACKOFF_BASE = int(os.environ.get("LOGIN_BACKOFF_BASE", "30"))
+    LOGIN_BACKOFF_MAX = int(os.environ.get("LOGIN_BACKOFF_MAX", "900"))
     # Registrations and confirmation e-mails asked for from one client address.
     REGISTER_LIMIT_PER_IP = os.environ.get("REGISTER_LIMIT_PER_IP", "5 per hour")
 
@@ -108,12 +114,13 @@ class TestingConfig(Config):
 
 
 class ProductionConfig(Config):
-    """Production: PostgreSQL and gunicorn behind TLS; refuses to start without a secret key or
-    the site's canonical address (SITE_URL)."""
+    """Production: PostgreSQL and gunicorn behind TLS; refuses to start without a secret key, the
+    site's canonical address (SITE_URL) or a shared store for the sign-in counters (Redis)."""
 
     SESSION_COOKIE_SECURE = _env_bool("SESSION_COOKIE_SECURE", True)
     REMEMBER_COOKIE_SECURE = True
     PREFERRED_URL_SCHEME = "https"
+    RATELIMIT_SHARED_STORAGE_REQUIRED = True
 
 
 CONFIGS = {

@@ -10,11 +10,15 @@ import time
 from datetime import timedelta
 from pathlib import Path
 
+import pytest
 from sqlalchemy import func, select, update
 
-from marketplace.extensions import db
+from config import ProductionConfig
+from marketplace import create_app
+from marketplace.extensions import db, limiter
 from marketplace.models import (
     AccountToken,
+    AuditLog,
     FinanceProduct,
     FinancingNeed,
     NeedStatus,
@@ -26,7 +30,7 @@ from marketplace.models import (
     User,
     utcnow,
 )
-from marketplace.services.accounts import accounts
+from marketplace.services.accounts import accounts, throttle
 from marketplace.services.accounts.passwords import password_problem
 from tests.conftest import post_form
 from tests.factories import PASSWORD, make_need, make_org, make_product, make_user
@@ -276,3 +280,86 @@ def test_registration_is_throttled_per_client_address(app, client):
         _register(client, email=f"person{number}@example.com")
     response = post_form(client, "/auth/register", {**REGISTRATION, "email": "one@more.example"})
     assert response.status_code == 429
+
+
+# 5. Sign-in throttling: per (account, address) with back-off, in the shared limiter storage
+
+
+def _sign_in(client, address: str, user_email: str, password: str):
+    return post_form(
+        client,
+        "/auth/login",
+        {"email": user_email, "password": password},
+        environ_base={"REMOTE_ADDR": address},
+    )
+
+
+def test_an_attacker_cannot_lock_the_user_out_from_another_address(app):
+    user = make_user(app)
+    attacker, owner = app.test_client(), app.test_client()
+    for _ in range(app.config["LOGIN_FREE_FAILURES"] + 3):
+        _sign_in(attacker, "203.0.113.9", user.email, "guess-guess-guess")
+    assert _sign_in(attacker, "203.0.113.9", user.email, PASSWORD).status_code == 429
+    assert _sign_in(owner, "198.51.100.7", user.email, PASSWORD).status_code == 302
+
+
+def test_back_off_grows_and_the_password_is_not_checked_while_blocked(app, client):
+    user = make_user(app)
+    address, free = "203.0.113.10", app.config["LOGIN_FREE_FAILURES"]
+    for _ in range(free):
+        assert _sign_in(client, address, user.email, "guess-guess-guess").status_code == 200
+    assert _sign_in(client, address, user.email, "guess-guess-guess").status_code == 200
+    first = _sign_in(client, address, user.email, PASSWORD)
+    assert first.status_code == 429 and "Try again in" in first.text
+    waits = [int(re.search(r"Try again in (\d+) seconds", first.text).group(1))]
+    with app.app_context():
+        failures_before = _failed_logins()
+    # The block ends; the next failure blocks twice as long.
+    limiter.storage.clear(throttle._key("blocked", user.email, address))
+    _sign_in(client, address, user.email, "guess-guess-guess")
+    second = _sign_in(client, address, user.email, PASSWORD)
+    waits.append(int(re.search(r"Try again in (\d+) seconds", second.text).group(1)))
+    assert waits[1] > waits[0] >= app.config["LOGIN_BACKOFF_BASE"]
+    with app.app_context():
+        assert _failed_logins() == failures_before + 1  # the blocked tries were not checked
+
+
+def _failed_logins() -> int:
+    return db.session.scalar(
+        select(func.count(AuditLog.id)).where(AuditLog.action == "auth.login_failed")
+    )
+
+
+def test_a_success_clears_the_failures_of_that_address(app, client):
+    user = make_user(app)
+    address = "203.0.113.11"
+    for _ in range(app.config["LOGIN_FREE_FAILURES"] - 1):
+        _sign_in(client, address, user.email, "guess-guess-guess")
+    assert _sign_in(client, address, user.email, PASSWORD).status_code == 302
+    post_form(client, "/auth/logout", {}, page="/auth/profile")
+    for _ in range(app.config["LOGIN_FREE_FAILURES"]):
+        assert _sign_in(client, address, user.email, "guess-guess-guess").status_code == 200
+
+
+def test_counters_live_in_the_limiter_storage_shared_by_workers(app, client):
+    user = make_user(app)
+    _sign_in(client, "203.0.113.12", user.email, "guess-guess-guess")
+    key = throttle._key("failures", user.email, "203.0.113.12")
+    assert limiter.storage.get(key) == 1 and user.email not in key
+
+
+def test_one_address_cannot_try_many_accounts_fast(app, client):
+    limit = int(app.config["LOGIN_LIMIT_PER_IP"].split()[0])
+    statuses = [
+        _sign_in(client, "203.0.113.13", f"guess{n}@example.com", "guess-guess-guess").status_code
+        for n in range(limit + 1)
+    ]
+    assert statuses[-1] == 429 and set(statuses[:-1]) == {200}
+
+
+def test_production_refuses_an_in_memory_limiter(monkeypatch):
+    monkeypatch.setattr(ProductionConfig, "SECRET_KEY", "x" * 40)
+    monkeypatch.setattr(ProductionConfig, "SITE_URL", "https://market.example")
+    monkeypatch.setattr(ProductionConfig, "RATELIMIT_STORAGE_URI", "memory://")
+    with pytest.raises(RuntimeError, match="RATELIMIT_STORAGE_URI"):
+        create_app("production")

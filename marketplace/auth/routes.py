@@ -38,25 +38,24 @@ def home_url_for(user) -> str:
     )
 
 
-def _login_account_key() -> str:
-    return "account:" + (request.form.get("email") or "").strip().lower()
-
-
 def _limit(name):
     return lambda: current_app.config[name]
 
 
 @bp.route("/login", methods=["GET", "POST"])
 @limiter.limit(_limit("LOGIN_LIMIT_PER_IP"), methods=["POST"])
-@limiter.limit(_limit("LOGIN_LIMIT_PER_ACCOUNT"), key_func=_login_account_key, methods=["POST"])
 def login():
     """Sign in; the error never says whether the email or the password was wrong."""
     if current_user.is_authenticated:
         return redirect(home_url_for(current_user))
     form = LoginForm(next=request.args.get("next", ""))
     if form.validate_on_submit():
-        user = accounts.authenticate(form.email.data, form.password.data)
-        if user:
+        try:
+            user = accounts.authenticate(form.email.data, form.password.data, request.remote_addr)
+        except ServiceError as error:
+            flash(error.message, "danger")
+            return render_template("auth/login.html", form=form), error.status
+        if user:  # the password is right: the one place a session starts
             login_user(user)
             session["locale"] = user.locale
             target = form.next.data

@@ -14,7 +14,7 @@ from marketplace.links import external_url
 from marketplace.mail import send_template
 from marketplace.models import Hub, Organisation, OrgKind, Role, TokenPurpose, User, utcnow
 from marketplace.services import ServiceError, transactional
-from marketplace.services.accounts import tokens
+from marketplace.services.accounts import throttle, tokens
 from marketplace.services.accounts.audit import record
 from marketplace.services.accounts.passwords import password_problem
 
@@ -155,15 +155,23 @@ def _new_user(email, password, display_name, role, organisation) -> User:
     return user
 
 
-def authenticate(email: str, password: str) -> User | None:
-    """The user when email and password match an active account; None otherwise (no hint why)."""
+def authenticate(email: str, password: str, address: str = "") -> User | None:
+    """The user when email and password match an active account; None otherwise (no hint why).
+
+    Refused with 429 while this client address is backing off from failures on this account.
+    """
+    wait = throttle.retry_after(email, address)
+    if wait:
+        raise ServiceError(_l("Too many failed attempts. Try again in %(n)d seconds.", n=wait), 429)
     user = find_by_email(email)
     # Unknown addresses cost one scrypt check too, so the answer's timing does not tell them apart.
     password_ok = user.check_password(password) if user else _waste_hash_time(password)
     if user is None or not password_ok or not user.active:
         record("auth.login_failed", actor=user, email=User.normalise_email(email))
         db.session.commit()
+        throttle.record_failure(email, address)
         return None
+    throttle.record_success(email, address)
     user.last_login_at = utcnow()
     record("auth.login", actor=user, target=user)
     db.session.commit()
