@@ -110,9 +110,14 @@ def register_template_helpers(app: Flask) -> None:
 
 
 def register_security(app: Flask) -> None:
-    from marketplace.security import register_proxy_fix, register_security_headers
+    from marketplace.security import (
+        register_proxy_fix,
+        register_security_headers,
+        register_session_lifetimes,
+    )
 
     register_security_headers(app)
+    register_session_lifetimes(app)
     register_proxy_fix(app)
 
 

@@ -363,3 +363,69 @@ def test_production_refuses_an_in_memory_limiter(monkeypatch):
     monkeypatch.setattr(ProductionConfig, "RATELIMIT_STORAGE_URI", "memory://")
     with pytest.raises(RuntimeError, match="RATELIMIT_STORAGE_URI"):
         create_app("production")
+
+
+# 6. Session lifetimes; a password change ends the other sessions only
+
+
+def _age_session(client, *, idle: float = 0, since_sign_in: float = 0) -> None:
+    with client.session_transaction() as session:
+        session["seen_at"] -= idle
+        session["signed_in_at"] -= since_sign_in
+
+
+@pytest.mark.parametrize(
+    ("role", "home", "setting"),
+    [
+        (Role.OWNER, "/owner/", "SESSION_IDLE_TIMEOUT"),
+        (Role.INVESTOR, "/investor/", "SESSION_IDLE_TIMEOUT"),
+        (Role.BROKER, "/broker/", "SESSION_IDLE_TIMEOUT_STAFF"),
+        (Role.ADMIN, "/admin/", "SESSION_IDLE_TIMEOUT_STAFF"),
+    ],
+)
+def test_idle_sessions_end_sooner_for_staff(app, client, login_as, role, home, setting):
+    login_as(make_user(app, role=role))
+    idle = app.config[setting]
+    _age_session(client, idle=idle - 60)
+    assert client.get(home).status_code == 200  # and the request counts as activity
+    _age_session(client, idle=idle + 1)
+    response = client.get(home, follow_redirects=True)
+    assert response.request.path == "/auth/login" and "Your session has expired" in response.text
+    assert client.get(home).status_code == 302
+
+
+def test_staff_idle_limit_is_shorter_than_others():
+    assert ProductionConfig.SESSION_IDLE_TIMEOUT_STAFF == 30 * 60
+    assert ProductionConfig.SESSION_IDLE_TIMEOUT == 12 * 3600
+
+
+def test_active_sessions_end_after_the_absolute_lifetime(app, client, login_as):
+    login_as(make_user(app))
+    _age_session(client, since_sign_in=app.config["SESSION_ABSOLUTE_LIFETIME"] - 60)
+    assert client.get("/owner/").status_code == 200
+    _age_session(client, since_sign_in=61)
+    assert client.get("/owner/").status_code == 302
+
+
+def test_password_change_ends_every_other_session_but_keeps_this_one(app):
+    user = make_user(app)
+    this, other = app.test_client(), app.test_client()
+    for browser in (this, other):
+        post_form(browser, "/auth/login", {"email": user.email, "password": PASSWORD})
+    with app.app_context():
+        token_before = db.session.get(User, user.id).session_token
+    response = post_form(
+        this,
+        "/auth/password",
+        {
+            "password-current_password": PASSWORD,
+            "password-password": PASSPHRASE,
+            "password-confirm": PASSPHRASE,
+        },
+        page="/auth/profile",
+    )
+    assert response.status_code == 302
+    with app.app_context():
+        assert db.session.get(User, user.id).session_token != token_before
+    assert this.get("/owner/").status_code == 200
+    assert other.get("/owner/").status_code == 302
