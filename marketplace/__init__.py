@@ -34,6 +34,13 @@ def check_config(app: Flask) -> None:
         raise RuntimeError("SECRET_KEY must be set (see README: Configuration)")
     if not app.config.get("SITE_URL"):
         raise RuntimeError("SITE_URL must be set: e-mailed links are built on it (README)")
+    if app.config.get("RATELIMIT_SHARED_STORAGE_REQUIRED") and app.config.get(
+        "RATELIMIT_STORAGE_URI", "memory://"
+    ).startswith("memory://"):
+        raise RuntimeError(
+            "RATELIMIT_STORAGE_URI must be a shared store such as redis://: in-memory sign-in "
+            "counters are per process and let guesses through in parallel (README)"
+        )
 
 
 def register_logging(app: Flask) -> None:
@@ -108,10 +115,12 @@ def register_security(app: Flask) -> None:
         register_proxy_fix,
         register_request_checks,
         register_security_headers,
+        register_session_lifetimes,
     )
 
     register_security_headers(app)
     register_request_checks(app)
+    register_session_lifetimes(app)
     register_proxy_fix(app)
 
 

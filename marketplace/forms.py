@@ -35,6 +35,7 @@ from marketplace.i18n import country_name, current_locale
 from marketplace.labels import CURRENCIES, INSTRUMENTS, REJECT_REASONS
 from marketplace.models import Role
 from marketplace.reference import catalog, sectors
+from marketplace.services.accounts.passwords import password_problem
 from marketplace.services.matching.interests import own_open_listings
 
 
@@ -131,18 +132,26 @@ def taxonomy_activity_choices() -> list[tuple[str, str]]:
     return options
 
 
-MIN_PASSWORD = 10
-
-
 class StrongPassword:
-    """At least MIN_PASSWORD characters, mixing letters with digits or symbols."""
+    """The password rule of services.accounts.passwords (NIST SP 800-63B), checked against the
+    e-mail and name typed in the same form or, on forms without them, the form's `account`."""
+
+    def __init__(self, email_field: str = "email", name_field: str = "display_name"):
+        self.email_field = email_field
+        self.name_field = name_field
 
     def __call__(self, form, field):
-        value = field.data or ""
-        if len(value) < MIN_PASSWORD:
-            raise ValidationError(_l("Use at least %(n)d characters.", n=MIN_PASSWORD))
-        if value.isalpha() or value.isdigit():
-            raise ValidationError(_l("Mix letters with digits or symbols."))
+        account = getattr(form, "account", None)
+        email = _field_data(form, self.email_field) or getattr(account, "email", "")
+        name = _field_data(form, self.name_field) or getattr(account, "display_name", "")
+        problem = password_problem(field.data or "", email, name)
+        if problem:
+            raise ValidationError(problem)
+
+
+def _field_data(form, name: str) -> str:
+    field = getattr(form, name, None)
+    return (field.data or "") if field is not None and isinstance(field.data, str) else ""
 
 
 class DocumentForm(FlaskForm):

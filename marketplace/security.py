@@ -1,12 +1,13 @@
 """Access control helpers, the login loader, safe redirects and security headers."""
 
 import re
+import time
 from functools import wraps
 from urllib.parse import unquote, urlencode, urlsplit
 
-from flask import Flask, abort, current_app, request
+from flask import Flask, abort, current_app, flash, request, session
 from flask_babel import lazy_gettext as _l
-from flask_login import LoginManager, current_user
+from flask_login import LoginManager, current_user, logout_user, user_logged_in, user_logged_out
 from sqlalchemy import select
 from werkzeug.middleware.proxy_fix import ProxyFix
 
@@ -102,6 +103,46 @@ def register_request_checks(app: Flask) -> None:
             request.query_string.decode("utf-8")
         except UnicodeDecodeError:
             abort(400, description=_l("The address contains characters that are not valid."))
+
+
+_SESSION_STAMPS = ("signed_in_at", "seen_at")
+
+
+def register_session_lifetimes(app: Flask) -> None:
+    """End signed-in sessions after idle time (shorter for staff) and an absolute lifetime."""
+
+    @user_logged_in.connect_via(app)
+    def stamp_sign_in(sender, user, **extra):
+        now = time.time()
+        # A password change signs in again: the absolute lifetime still counts from the first.
+        session.setdefault("signed_in_at", now)
+        session["seen_at"] = now
+
+    @user_logged_out.connect_via(app)
+    def clear_stamps(sender, user, **extra):
+        for key in _SESSION_STAMPS:
+            session.pop(key, None)
+
+    @app.before_request
+    def expire_session():
+        if not current_user.is_authenticated:
+            return
+        now = time.time()
+        if session_expired(current_user, session, now, app.config):
+            logout_user()
+            flash(_l("Your session has expired. Please sign in again."), "info")
+            return
+        session["seen_at"] = now
+
+
+def session_expired(user, stamps, now: float, config) -> bool:
+    """True when the session was idle too long for the user's role or is simply too old."""
+    signed_in_at, seen_at = stamps.get("signed_in_at"), stamps.get("seen_at")
+    if signed_in_at is None or seen_at is None:
+        return True  # a cookie from before lifetimes were tracked
+    staff = user.role in (Role.BROKER, Role.ADMIN)
+    idle = config["SESSION_IDLE_TIMEOUT_STAFF"] if staff else config["SESSION_IDLE_TIMEOUT"]
+    return now - seen_at > idle or now - signed_in_at > config["SESSION_ABSOLUTE_LIFETIME"]
 
 
 def register_security_headers(app: Flask) -> None:

@@ -58,6 +58,7 @@ def make_user(app, role=Role.OWNER, organisation=None, password=PASSWORD, **fiel
             role=role,
             display_name=fields.pop("display_name", f"{role.value.title()} Person"),
             organisation_id=organisation.id,
+            email_confirmed=fields.pop("email_confirmed", True),
             **fields,
         )
         user.set_password(password)

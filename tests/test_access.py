@@ -47,6 +47,8 @@ EXPECTED_GET = {
     "auth.register": everyone(OK),
     "auth.forgot_password": everyone(OK),
     "auth.reset_password": everyone(302),  # an invalid token sends you to ask for a new link
+    "auth.confirm_email": everyone(302),  # an invalid token: a message, then home or sign-in
+    "auth.resend_confirmation": everyone(NOT_ALLOWED),
     "auth.profile": SIGNED_IN,
     "auth.logout": everyone(NOT_ALLOWED),
     "auth.change_password": everyone(NOT_ALLOWED),
@@ -129,6 +131,7 @@ EXPECTED_GET = {
 # endpoint -> expected POST status per role (valid CSRF token, empty form).
 EXPECTED_POST = {
     "auth.logout": {"anonymous": LOGIN, "owner": 302, "investor": 302, "broker": 302, "admin": 302},
+    "auth.resend_confirmation": SIGNED_IN,
     "brokers.organisation_detail": only("broker", "admin"),
     "admin.create_user": only("admin"),
     "admin.edit_user": only("admin"),

@@ -84,6 +84,10 @@ class ResetPasswordForm(FlaskForm):
     )
     submit = SubmitField(_l("Set new password"))
 
+    def __init__(self, *args, account=None, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.account = account  # whose e-mail and name the new password must not be
+
 
 class ProfileForm(FlaskForm):
     display_name = StringField(_l("Your name"), validators=[DataRequired(), Length(max=120)])
@@ -105,6 +109,10 @@ class ChangePasswordForm(FlaskForm):
         validators=[DataRequired(), EqualTo("password", message=_l("The passwords do not match."))],
     )
     submit = SubmitField(_l("Change password"))
+
+    def __init__(self, *args, account=None, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.account = account  # whose e-mail and name the new password must not be
 
 
 class LanguageForm(FlaskForm):

@@ -17,6 +17,7 @@ from marketplace.auth.forms import (
     VerificationRequestForm,
 )
 from marketplace.extensions import limiter
+from marketplace.forms import ConfirmForm
 from marketplace.links import external_url
 from marketplace.mail import send_template
 from marketplace.models import Hub, Role
@@ -37,25 +38,24 @@ def home_url_for(user) -> str:
     )
 
 
-def _login_account_key() -> str:
-    return "account:" + (request.form.get("email") or "").strip().lower()
-
-
 def _limit(name):
     return lambda: current_app.config[name]
 
 
 @bp.route("/login", methods=["GET", "POST"])
 @limiter.limit(_limit("LOGIN_LIMIT_PER_IP"), methods=["POST"])
-@limiter.limit(_limit("LOGIN_LIMIT_PER_ACCOUNT"), key_func=_login_account_key, methods=["POST"])
 def login():
     """Sign in; the error never says whether the email or the password was wrong."""
     if current_user.is_authenticated:
         return redirect(home_url_for(current_user))
     form = LoginForm(next=request.args.get("next", ""))
     if form.validate_on_submit():
-        user = accounts.authenticate(form.email.data, form.password.data)
-        if user:
+        try:
+            user = accounts.authenticate(form.email.data, form.password.data, request.remote_addr)
+        except ServiceError as error:
+            flash(error.message, "danger")
+            return render_template("auth/login.html", form=form), error.status
+        if user:  # the password is right: the one place a session starts
             login_user(user)
             session["locale"] = user.locale
             target = form.next.data
@@ -75,6 +75,7 @@ def logout():
 
 
 @bp.route("/register", methods=["GET", "POST"])
+@limiter.limit(_limit("REGISTER_LIMIT_PER_IP"), methods=["POST"])
 def register():
     """Create a project-owner or investor account with its organisation."""
     form = RegisterForm(locale=session.get("locale", "en"))
@@ -90,15 +91,49 @@ def register():
             locale=form.locale.data,
         )
         try:
-            user = accounts.register(data)
+            accounts.register(data)
         except ServiceError as error:
             form.email.errors.append(error.message)
         else:
-            login_user(user)
-            session["locale"] = user.locale
-            flash(_("Welcome! Your account is ready."), "success")
-            return redirect(home_url_for(user))
+            # The same answer whether or not the address already had an account.
+            flash(_("Thank you. Check your e-mail, then sign in."), "success")
+            return redirect(url_for("auth.login"))
     return render_template("auth/register.html", form=form)
+
+
+@bp.route("/confirm/<token>")
+def confirm_email(token):
+    """Confirm the account's e-mail address from the mailed link."""
+    if accounts.confirm_email(token) is None:
+        flash(
+            _("This confirmation link is invalid or has expired. Sign in to get a new one."),
+            "danger",
+        )
+    else:
+        flash(_("Thank you: your e-mail address is confirmed."), "success")
+    if current_user.is_authenticated:
+        return redirect(home_url_for(current_user))
+    return redirect(url_for("auth.login"))
+
+
+@bp.route("/confirm", methods=["POST"])
+@login_required
+@limiter.limit(_limit("REGISTER_LIMIT_PER_IP"))
+def resend_confirmation():
+    """Mail the confirmation link again."""
+    if not ConfirmForm().validate_on_submit():
+        abort(400)
+    try:
+        accounts.send_confirmation(current_user._get_current_object())
+    except ServiceError as error:
+        flash(error.message, "info")
+    else:
+        flash(
+            _("A new confirmation link is on its way to %(email)s.", email=current_user.email),
+            "info",
+        )
+    target = request.form.get("next", "")
+    return redirect(target if is_safe_next(target) else home_url_for(current_user))
 
 
 @bp.route("/forgot", methods=["GET", "POST"])
@@ -125,14 +160,18 @@ def forgot_password():
 
 @bp.route("/reset/<token>", methods=["GET", "POST"])
 def reset_password(token):
-    """Set a new password from a signed, expiring, single-use link."""
+    """Set a new password from an opaque, expiring, single-use link."""
     user = accounts.user_for_reset_token(token)
     if user is None:
         flash(_("This reset link is invalid or has expired. Ask for a new one."), "danger")
         return redirect(url_for("auth.forgot_password"))
-    form = ResetPasswordForm()
+    form = ResetPasswordForm(account=user)
     if form.validate_on_submit():
-        accounts.reset_password(user, form.password.data)
+        try:
+            accounts.reset_password(token, form.password.data)
+        except ServiceError as error:
+            flash(error.message, "danger")
+            return redirect(url_for("auth.forgot_password"))
         flash(_("Your password has been changed. Please sign in."), "success")
         return redirect(url_for("auth.login"))
     return render_template("auth/reset.html", form=form)
@@ -143,7 +182,7 @@ def reset_password(token):
 def profile():
     """Edit name and language, and change the password."""
     form = ProfileForm(obj=current_user, prefix="profile")
-    password_form = ChangePasswordForm(prefix="password")
+    password_form = ChangePasswordForm(prefix="password", account=current_user)
     if form.validate_on_submit():
         accounts.update_profile(current_user, form.display_name.data, form.locale.data)
         session["locale"] = form.locale.data
@@ -162,7 +201,7 @@ def profile():
 def change_password():
     """Change the password; every other session of this account ends."""
     form = ProfileForm(obj=current_user, prefix="profile")
-    password_form = ChangePasswordForm(prefix="password")
+    password_form = ChangePasswordForm(prefix="password", account=current_user)
     if password_form.validate_on_submit():
         try:
             accounts.change_password(

@@ -1,5 +1,6 @@
 """All tables, one module per aggregate; importing this registers them on Base.metadata."""
 
+from marketplace.models.account_token import AccountToken, TokenPurpose, hash_token
 from marketplace.models.audit import AuditLog
 from marketplace.models.base import Base, utcnow
 from marketplace.models.change import ChangeCounter
@@ -41,6 +42,7 @@ from marketplace.models.search import AlertFrequency, SavedSearch
 from marketplace.models.user import Role, User
 
 __all__ = [
+    "AccountToken",
     "AlertFrequency",
     "AuditLog",
     "Base",
@@ -80,7 +82,9 @@ __all__ = [
     "SavedSearch",
     "StripeEvent",
     "TaxonomyActivity",
+    "TokenPurpose",
     "User",
     "VerificationStatus",
+    "hash_token",
     "utcnow",
 ]

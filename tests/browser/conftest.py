@@ -85,7 +85,7 @@ def _server_env(instance: Path) -> dict:
         "INSTANCE_DIR": str(instance),
         # The journeys sign in many times from one address.
         "LOGIN_LIMIT_PER_IP": "1000 per minute",
-        "LOGIN_LIMIT_PER_ACCOUNT": "1000 per minute",
+        "REGISTER_LIMIT_PER_IP": "1000 per minute",
         "LOG_LEVEL": "WARNING",
         "PYTHONUNBUFFERED": "1",
     }

@@ -6,6 +6,8 @@ Selectors use ids, names and hrefs, never English text, so one journey runs in e
 import re
 import secrets
 from dataclasses import dataclass, field
+from email.parser import BytesParser
+from email.policy import default as default_policy
 from functools import cache
 from pathlib import Path
 
@@ -86,6 +88,7 @@ class Journey:
     locale: str
     report: list = field(default_factory=list)
     keyboard_actions: int = 0
+    outbox: Path | None = None  # the live server's mail outbox, for confirmation links
 
     # --- checks on every page -------------------------------------------------------------
 
@@ -210,8 +213,21 @@ class Journey:
         self.check("register")
         page.locator("#organisation_name").focus()
         self.press_with_keyboard(page.locator("form #submit"))
-        page.wait_for_url(f"**/{'owner' if role == 'owner' else 'investor'}/")
+        page.wait_for_url("**/auth/login")
         expect(page.locator(".alert-success")).to_be_visible()
+        page.goto(self.confirmation_path(email))
+        self.sign_in(email, NEW_PASSWORD)
+        page.wait_for_url(f"**/{'owner' if role == 'owner' else 'investor'}/")
+
+    def confirmation_path(self, email: str) -> str:
+        """The path of the newest confirmation link mailed to this address."""
+        for path in sorted(
+            self.outbox.glob("*.eml"), key=lambda p: p.stat().st_mtime, reverse=True
+        ):
+            message = BytesParser(policy=default_policy).parsebytes(path.read_bytes())
+            if message["To"].lower() == email.lower():
+                return re.search(r"/auth/confirm/\S+", message.get_content()).group(0)
+        raise AssertionError(f"no confirmation mail to {email}")
 
     def expect_success(self) -> None:
         expect(self.page.locator("main .alert-success")).to_be_visible()

@@ -24,10 +24,11 @@ def locale(request):
 
 
 @pytest.fixture
-def journey(new_page, axe_report, locale, request):
+def journey(new_page, axe_report, locale, request, live_server):
     """A journey named after the test, starting on the landing page in its language."""
     name = request.node.originalname.removeprefix("test_").removesuffix("_journey")
     trip = Journey(new_page(locale), name, locale, axe_report)
+    trip.outbox = live_server.log.parent / "outbox"
     trip.page.goto("/")
     trip.switch_language()
     failures_before = request.session.testsfailed

@@ -1,19 +1,24 @@
 """Accounts: registration, sign-in, password changes and resets, profiles and staff creation."""
 
+import secrets
 from dataclasses import dataclass
+from functools import cache
 
 from flask import current_app
 from flask_babel import lazy_gettext as _l
-from itsdangerous import BadSignature, SignatureExpired, URLSafeTimedSerializer
 from sqlalchemy import select
+from werkzeug.security import check_password_hash, generate_password_hash
 
 from marketplace.extensions import db
-from marketplace.models import Hub, Organisation, OrgKind, Role, User, utcnow
-from marketplace.services import ServiceError
+from marketplace.links import external_url
+from marketplace.mail import send_template
+from marketplace.models import Hub, Organisation, OrgKind, Role, TokenPurpose, User, utcnow
+from marketplace.services import ServiceError, transactional
+from marketplace.services.accounts import throttle, tokens
 from marketplace.services.accounts.audit import record
+from marketplace.services.accounts.passwords import password_problem
 
 SELF_SERVICE_ROLES = {Role.OWNER: OrgKind.SPONSOR, Role.INVESTOR: OrgKind.INVESTOR}
-_RESET_SALT = "password-reset"
 
 
 @dataclass(frozen=True)
@@ -32,12 +37,21 @@ def find_by_email(email: str) -> User | None:
     return db.session.scalar(select(User).where(User.email == User.normalise_email(email)))
 
 
-def register(data: Registration) -> User:
-    """Create a project owner or investor account with its own organisation."""
+def register(data: Registration) -> User | None:
+    """Create a project owner or investor account with its own organisation.
+
+    A taken address gets the same answer as a new one (None instead of the user, which the view
+    does not show): its owner is mailed a notice, so nobody learns which addresses have accounts.
+    """
     if data.role not in SELF_SERVICE_ROLES:
         raise ServiceError(_l("Only project owners and investors can register themselves."), 403)
-    if find_by_email(data.email):
-        raise ServiceError(_l("An account with this email already exists."), 409)
+    existing = find_by_email(data.email)
+    if existing:
+        _waste_hash_time(data.password)  # as long as hashing the new account's password
+        _mail_existing_account_notice(existing)
+        record("user.registration_with_taken_email", target=existing)
+        db.session.commit()
+        return None
     organisation = Organisation(
         name=data.organisation_name.strip(),
         kind=SELF_SERVICE_ROLES[data.role],
@@ -47,11 +61,88 @@ def register(data: Registration) -> User:
     user = _new_user(data.email, data.password, data.display_name, data.role, organisation)
     user.locale = data.locale
     record("user.registered", actor=user, target=user, role=str(data.role))
+    _mail_confirmation_link(user)
     db.session.commit()
     return user
 
 
+def send_confirmation(user: User) -> None:
+    """Mail a new link to confirm the user's address; earlier links stop working."""
+    if user.email_confirmed:
+        raise ServiceError(_l("Your e-mail address is already confirmed."), 409)
+    _mail_confirmation_link(user)
+    db.session.commit()
+
+
+def _mail_confirmation_link(user: User) -> None:
+    token = tokens.issue(
+        user, TokenPurpose.EMAIL_CONFIRMATION, current_app.config["EMAIL_CONFIRMATION_MAX_AGE"]
+    )
+    send_template(
+        user.email,
+        user.locale,
+        _l("Confirm your e-mail address"),
+        "confirm_email",
+        user=user,
+        link=external_url("auth.confirm_email", token=token),
+    )
+
+
+def require_confirmed_email(user: User) -> None:
+    """A listing goes out only under an address that was shown to reach its owner."""
+    if not user.email_confirmed:
+        raise ServiceError(
+            _l(
+                "Confirm your e-mail address first: open the link we sent you, "
+                "or send the link again."
+            ),
+            403,
+        )
+
+
+def confirm_email(token: str) -> User | None:
+    """Use a confirmation token: the user's address is confirmed. None for a bad link."""
+    user = tokens.use(token, TokenPurpose.EMAIL_CONFIRMATION)
+    if user is None:
+        return None
+    user.email_confirmed = True
+    record("user.email_confirmed", actor=user, target=user)
+    db.session.commit()
+    return user
+
+
+def _mail_existing_account_notice(user: User) -> None:
+    send_template(
+        user.email,
+        user.locale,
+        _l("Someone tried to register with your e-mail address"),
+        "registration_with_taken_email",
+        user=user,
+        login_link=external_url("auth.login"),
+        reset_link=external_url("auth.forgot_password"),
+    )
+
+
+@cache
+def _dummy_hash() -> str:
+    """A scrypt hash of nothing anyone knows, to spend the time a real check would."""
+    return generate_password_hash(secrets.token_urlsafe(16), method="scrypt")
+
+
+def _waste_hash_time(password: str) -> bool:
+    """Check the password against the dummy hash; always False."""
+    return check_password_hash(_dummy_hash(), password) and False
+
+
+def _require_acceptable(password: str, email: str, name: str) -> None:
+    """The password rule, also for callers without a form (`flask users create`)."""
+    problem = password_problem(password, email, name)
+    if problem:
+        raise ServiceError(problem)
+
+
 def _new_user(email, password, display_name, role, organisation) -> User:
+    _require_acceptable(password, email, display_name)
     user = User(
         email=User.normalise_email(email),
         display_name=display_name.strip(),
@@ -64,13 +155,23 @@ def _new_user(email, password, display_name, role, organisation) -> User:
     return user
 
 
-def authenticate(email: str, password: str) -> User | None:
-    """The user when email and password match an active account; None otherwise (no hint why)."""
+def authenticate(email: str, password: str, address: str = "") -> User | None:
+    """The user when email and password match an active account; None otherwise (no hint why).
+
+    Refused with 429 while this client address is backing off from failures on this account.
+    """
+    wait = throttle.retry_after(email, address)
+    if wait:
+        raise ServiceError(_l("Too many failed attempts. Try again in %(n)d seconds.", n=wait), 429)
     user = find_by_email(email)
-    if user is None or not user.active or not user.check_password(password):
+    # Unknown addresses cost one scrypt check too, so the answer's timing does not tell them apart.
+    password_ok = user.check_password(password) if user else _waste_hash_time(password)
+    if user is None or not password_ok or not user.active:
         record("auth.login_failed", actor=user, email=User.normalise_email(email))
         db.session.commit()
+        throttle.record_failure(email, address)
         return None
+    throttle.record_success(email, address)
     user.last_login_at = utcnow()
     record("auth.login", actor=user, target=user)
     db.session.commit()
@@ -87,7 +188,9 @@ def sign_out(user: User) -> None:
 def change_password(user: User, current_password: str, new_password: str) -> None:
     if not user.check_password(current_password):
         raise ServiceError(_l("The current password is not correct."))
+    _require_acceptable(new_password, user.email, user.display_name)
     user.set_password(new_password)
+    tokens.revoke(user, TokenPurpose.PASSWORD_RESET)
     record("auth.password_changed", actor=user, target=user)
     db.session.commit()
 
@@ -103,30 +206,32 @@ def set_locale(user: User, locale: str) -> None:
     db.session.commit()
 
 
-def _serializer() -> URLSafeTimedSerializer:
-    return URLSafeTimedSerializer(current_app.config["SECRET_KEY"], salt=_RESET_SALT)
-
-
 def reset_token(user: User) -> str:
-    """A signed token bound to the current password hash, so it works once."""
-    return _serializer().dumps({"uid": user.id, "pw": user.password_hash[-16:]})
+    """A random single-use reset token (stored hashed); earlier reset links stop working."""
+    token = tokens.issue(
+        user, TokenPurpose.PASSWORD_RESET, current_app.config["PASSWORD_RESET_MAX_AGE"]
+    )
+    db.session.commit()
+    return token
 
 
 def user_for_reset_token(token: str) -> User | None:
-    try:
-        data = _serializer().loads(token, max_age=current_app.config["PASSWORD_RESET_MAX_AGE"])
-    except (SignatureExpired, BadSignature):
-        return None
-    user = db.session.get(User, data.get("uid"))
-    if user is None or not user.active or user.password_hash[-16:] != data.get("pw"):
-        return None
-    return user
+    """The user of a usable reset token, without using it up (to show the form)."""
+    row = tokens.find(token, TokenPurpose.PASSWORD_RESET)
+    return row.user if row else None
 
 
-def reset_password(user: User, new_password: str) -> None:
+@transactional
+def reset_password(token: str, new_password: str) -> User:
+    """Use the reset token and set the new password, in one transaction."""
+    user = tokens.use(token, TokenPurpose.PASSWORD_RESET)
+    if user is None:
+        raise ServiceError(_l("This reset link is invalid or has expired. Ask for a new one."))
+    _require_acceptable(new_password, user.email, user.display_name)
     user.set_password(new_password)
     record("auth.password_reset", actor=user, target=user)
     db.session.commit()
+    return user
 
 
 def create_staff_user(
@@ -141,6 +246,8 @@ def create_staff_user(
     if find_by_email(email):
         raise ServiceError(_l("An account with this email already exists."), 409)
     user = _new_user(email, password, display_name, role, organisation)
+    # Staff accounts are set up by an admin who knows the person: no link to click.
+    user.email_confirmed = role in (Role.BROKER, Role.ADMIN)
     record("user.created", actor=actor, target=user, role=str(role))
     db.session.commit()
     return user

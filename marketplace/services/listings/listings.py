@@ -23,6 +23,7 @@ from marketplace.models import (
     utcnow,
 )
 from marketplace.services import ServiceError, transactional
+from marketplace.services.accounts.accounts import require_confirmed_email
 from marketplace.services.accounts.audit import record
 from marketplace.services.listings.estimates import impact_columns
 from marketplace.services.matching.events import OPEN_DEAL, log_event
@@ -252,6 +253,8 @@ def transition_need(need: FinancingNeed, action: str, actor: User, note: str = "
             ),
             409,
         )
+    if target == NeedStatus.SUBMITTED:
+        require_confirmed_email(actor)
     if action == "publish" and need.fee_status not in (FeeStatus.PAID, FeeStatus.WAIVED):
         raise ServiceError(
             _l(
@@ -340,6 +343,8 @@ def transition_product(product: FinanceProduct, action: str, actor: User) -> Non
             ),
             409,
         )
+    if target == ProductStatus.ACTIVE:
+        require_confirmed_email(actor)
     old = product.status
     product.status = target
     if target == ProductStatus.ACTIVE:
