@@ -34,6 +34,8 @@ def check_config(app: Flask) -> None:
         raise RuntimeError("SECRET_KEY must be set (see README: Configuration)")
     if not app.config.get("SITE_URL"):
         raise RuntimeError("SITE_URL must be set: e-mailed links are built on it (README)")
+    if app.config.get("APP_ENV") == "production" and not app.config.get("MFA_REQUIRED_FOR_STAFF"):
+        raise RuntimeError("MFA_REQUIRED_FOR_STAFF must be on in production (README: MFA)")
 
 
 def register_logging(app: Flask) -> None:

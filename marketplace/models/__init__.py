@@ -18,6 +18,7 @@ from marketplace.models.match import (
     MatchStatus,
     RejectReason,
 )
+from marketplace.models.mfa import MfaCredential, RecoveryCode
 from marketplace.models.need import Document, FeeStatus, FinancingNeed, NeedSearchText, NeedStatus
 from marketplace.models.organisation import (
     Hub,
@@ -64,6 +65,7 @@ __all__ = [
     "MatchSource",
     "MatchStatus",
     "MembershipStatus",
+    "MfaCredential",
     "Message",
     "NeedSearchText",
     "NeedStatus",
@@ -75,6 +77,7 @@ __all__ = [
     "PaymentStatus",
     "ProductStatus",
     "RankerModel",
+    "RecoveryCode",
     "RejectReason",
     "Role",
     "SavedSearch",
