@@ -26,8 +26,7 @@ def _enrol(client) -> tuple[str, list[str]]:
     page = client.get("/auth/mfa/enrol").get_data(as_text=True)
     secret = SECRET_RE.search(page).group(1).replace(" ", "")
     response = client.post(
-        "/auth/mfa/enrol",
-        data={"code": pyotp.TOTP(secret).now(), "csrf_token": csrf_from(page)},
+        "/auth/mfa/enrol", data={"code": pyotp.TOTP(secret).now(), "csrf_token": csrf_from(page)}
     )
     assert response.status_code == 200, response.get_data(as_text=True)[:500]
     return secret, RECOVERY_RE.findall(response.get_data(as_text=True))
@@ -265,7 +264,9 @@ def test_disabling_needs_password_and_code_and_ends_other_sessions(app, client):
         client, url, {"disable-password": PASSWORD, "disable-code": "000000"}, page=page
     )
     assert wrong_code.status_code == 400 and WRONG in wrong_code.get_data(as_text=True)
-    done = post_form(client, url, {"disable-password": PASSWORD, "disable-code": codes[0]}, page=page)
+    done = post_form(
+        client, url, {"disable-password": PASSWORD, "disable-code": codes[0]}, page=page
+    )
     assert done.status_code == 302
     assert client.get("/owner/").status_code == 200
     assert other.get("/owner/").status_code == 302
