@@ -3,6 +3,7 @@ and rate limits, staff enrolment when required, disabling, an admin's reset, the
 
 import re
 import time
+from datetime import timedelta
 
 import pyotp
 import pytest
@@ -83,6 +84,20 @@ def test_owner_turns_mfa_on_from_the_profile(app, client, login_as):
         assert not any(code.replace("-", "") in h for h in hashes for code in codes)
     assert "auth.mfa_enabled" in _actions(app)
     assert "Unused recovery codes: 10." in client.get("/auth/mfa/settings").get_data(as_text=True)
+
+
+def test_an_unfinished_set_up_keeps_its_key_for_an_hour_only(app, client, login_as):
+    user = make_user(app)
+    login_as(user)
+    first = client.get("/auth/mfa/enrol")
+    assert first.headers["Cache-Control"] == "no-store"
+    key = SECRET_RE.search(first.text).group(1)
+    assert SECRET_RE.search(client.get("/auth/mfa/enrol").text).group(1) == key
+    with app.app_context():
+        credential = db.session.get(MfaCredential, user.id)
+        credential.created_at -= timedelta(hours=2)
+        db.session.commit()
+    assert SECRET_RE.search(client.get("/auth/mfa/enrol").text).group(1) != key
 
 
 def test_password_alone_does_not_sign_in_a_user_with_mfa(app):

@@ -121,12 +121,17 @@ class VerificationRequestForm(FlaskForm):
     submit = SubmitField(_l("Ask for verification"))
 
 
-def _code_field(label):
+def _code_field(label, **render_kw):
     """A one-time code: password managers may fill it in (`one-time-code`); no spell check."""
     return StringField(
         label,
         validators=[DataRequired(), Length(max=40)],
-        render_kw={"autocomplete": "one-time-code", "spellcheck": "false", "autocapitalize": "off"},
+        render_kw={
+            "autocomplete": "one-time-code",
+            "spellcheck": "false",
+            "autocapitalize": "off",
+            **render_kw,
+        },
     )
 
 
@@ -136,7 +141,7 @@ class MfaVerifyForm(FlaskForm):
 
 
 class MfaEnrolForm(FlaskForm):
-    code = _code_field(_l("6-digit code from your authenticator app"))
+    code = _code_field(_l("6-digit code from your authenticator app"), inputmode="numeric")
     submit = SubmitField(_l("Turn on two-factor authentication"))
 
 

@@ -94,12 +94,16 @@ def mfa_enrol():
         else:
             login_user(current_user._get_current_object())
             return _recovery_codes_page(codes, request.args.get("next"))
-    return render_template(
-        "auth/mfa_enrol.html",
-        form=form,
-        secret=" ".join(enrolment.secret[i : i + 4] for i in range(0, len(enrolment.secret), 4)),
-        qr_code=segno.make(enrolment.uri, error="m").svg_data_uri(scale=5, light="#fff"),
-        required=mfa.required_for(current_user),
+    return _no_store(
+        render_template(
+            "auth/mfa_enrol.html",
+            form=form,
+            secret=" ".join(
+                enrolment.secret[i : i + 4] for i in range(0, len(enrolment.secret), 4)
+            ),
+            qr_code=segno.make(enrolment.uri, error="m").svg_data_uri(scale=5, light="#fff"),
+            required=mfa.required_for(current_user),
+        )
     )
 
 
@@ -161,8 +165,13 @@ def _settings_page(recovery_form=None, disable_form=None):
 def _recovery_codes_page(codes: list[str], next_target: str | None = None):
     """Shown once, in the response itself: the codes are never stored or put in a cookie."""
     target = next_target if is_safe_next(next_target) else home_url_for(current_user)
-    response = current_app.make_response(
+    return _no_store(
         render_template("auth/mfa_recovery_codes.html", codes=codes, continue_url=target)
     )
+
+
+def _no_store(html: str):
+    """A page with a secret on it: kept in no cache, not even the browser's history."""
+    response = current_app.make_response(html)
     response.headers["Cache-Control"] = "no-store"
     return response

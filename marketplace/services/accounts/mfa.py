@@ -10,12 +10,13 @@ import hmac
 import re
 import secrets
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 
 import pyotp
 from flask import current_app
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import delete, func, or_, select, update
+from sqlalchemy.exc import IntegrityError
 from werkzeug.security import check_password_hash, generate_password_hash
 
 from marketplace.extensions import db
@@ -32,6 +33,7 @@ _RECOVERY_LENGTH = 12
 # stretching against guessing, and a sign-in may check all ten hashes.
 _RECOVERY_HASH = "scrypt:4096:8:1"
 _TOTP_CODE = re.compile(r"[0-9]{6}")
+ENROLMENT_KEEPS_SECRET = timedelta(hours=1)
 WRONG_CODE = _l("The code is not correct or has already been used.")
 
 
@@ -99,9 +101,16 @@ def start_enrolment(user: User) -> Enrolment:
     if credential is not None and credential.is_enabled:
         raise ServiceError(_l("Two-factor authentication is already on for this account."), 409)
     if credential is None:
-        credential = MfaCredential(user_id=user.id, secret=pyotp.random_base32())
+        credential = MfaCredential(user_id=user.id)
         db.session.add(credential)
-        db.session.commit()
+    if credential.secret is None or credential.created_at < utcnow() - ENROLMENT_KEEPS_SECRET:
+        # A key shown long ago may have been seen by someone else: an unfinished set-up restarts.
+        credential.secret, credential.created_at = pyotp.random_base32(), utcnow()
+        try:
+            db.session.commit()
+        except IntegrityError:  # the same page opened twice at once: show the other one's key
+            db.session.rollback()
+            credential = credential_of(user)
     totp = pyotp.TOTP(credential.secret)
     uri = totp.provisioning_uri(name=user.email, issuer_name=current_app.config["MFA_ISSUER"])
     return Enrolment(secret=credential.secret, uri=uri)
