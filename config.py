@@ -100,31 +100,45 @@ class Config:
     # How many reverse proxies in front set X-Forwarded-For/-Proto/-Host/-Port (0: trust none).
     PROXY_COUNT = int(os.environ.get("PROXY_COUNT", "0"))
 
+    # Brokers and admins must sign in with a second factor (TOTP); owners and investors may.
+    MFA_REQUIRED_FOR_STAFF = _env_bool("MFA_REQUIRED_FOR_STAFF", True)
+    # The name the authenticator app shows next to the account.
+    MFA_ISSUER = os.environ.get("MFA_ISSUER", "Green Silk Road Marketplace")
+    # Code attempts per account (the password was right: only its holder is slowed down).
+    MFA_LIMIT_PER_ACCOUNT = os.environ.get("MFA_LIMIT_PER_ACCOUNT", "5 per 10 minutes")
+
 
 class DevelopmentConfig(Config):
     """Local development: the embedded SQLite database and the mail outbox."""
 
+    APP_ENV = "development"
     DEBUG = False
     SECRET_KEY = Config.SECRET_KEY or "dev-only-not-secret-change-me"
     SITE_URL = Config.SITE_URL or "http://127.0.0.1:5000"
     TRUSTED_HOSTS = _env_list("TRUSTED_HOSTS") or _hosts_of(SITE_URL, "127.0.0.1", "localhost")
+    # The demo log-ins of `make run` work with their password alone; the sign-in page says so.
+    MFA_REQUIRED_FOR_STAFF = _env_bool("MFA_REQUIRED_FOR_STAFF", False)
 
 
 class TestingConfig(Config):
     """The test suite: a throwaway database given by TEST_DATABASE_URL. CSRF stays on."""
 
+    APP_ENV = "testing"
     TESTING = True
     SECRET_KEY = "test-secret-key"
     SQLALCHEMY_DATABASE_URI = os.environ.get("TEST_DATABASE_URL", "sqlite://")
     SERVER_NAME = "localhost"
     SITE_URL = "http://localhost"
     TRUSTED_HOSTS = ["localhost", "127.0.0.1"]
+    MFA_REQUIRED_FOR_STAFF = False  # tests that need it turn it on
 
 
 class ProductionConfig(Config):
     """Production: PostgreSQL and gunicorn behind TLS; refuses to start without a secret key, the
-    site's canonical address (SITE_URL) or a shared store for the sign-in counters (Redis)."""
+    site's canonical address (SITE_URL) or a shared store for the sign-in counters (Redis), or
+    with MFA for staff turned off."""
 
+    APP_ENV = "production"
     SESSION_COOKIE_SECURE = _env_bool("SESSION_COOKIE_SECURE", True)
     REMEMBER_COOKIE_SECURE = True
     PREFERRED_URL_SCHEME = "https"

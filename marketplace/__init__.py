@@ -41,6 +41,8 @@ def check_config(app: Flask) -> None:
             "RATELIMIT_STORAGE_URI must be a shared store such as redis://: in-memory sign-in "
             "counters are per process and let guesses through in parallel (README)"
         )
+    if app.config.get("APP_ENV") == "production" and not app.config.get("MFA_REQUIRED_FOR_STAFF"):
+        raise RuntimeError("MFA_REQUIRED_FOR_STAFF must be on in production (README: MFA)")
 
 
 def register_logging(app: Flask) -> None:

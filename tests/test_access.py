@@ -125,6 +125,12 @@ EXPECTED_GET = {
     "brokers.taxonomy_claim": everyone(NOT_ALLOWED),
     "public.browse_needs": everyone(OK),
     "brokers.reopen_organisation": everyone(NOT_ALLOWED),
+    "auth.mfa_verify": everyone(302),  # no pending sign-in: back to the sign-in page, or home
+    "auth.mfa_enrol": SIGNED_IN,
+    "auth.mfa_settings": SIGNED_IN,
+    "auth.mfa_recovery_codes": everyone(NOT_ALLOWED),
+    "auth.mfa_disable": everyone(NOT_ALLOWED),
+    "admin.reset_mfa": everyone(NOT_ALLOWED),
     # access-table: add new endpoints above this line
 }
 
@@ -177,6 +183,11 @@ EXPECTED_POST = {
     "auth.request_verification": only("owner", "investor"),
     "brokers.taxonomy_claim": only("broker", "admin"),
     "brokers.reopen_organisation": only("broker", "admin"),
+    "auth.mfa_verify": everyone(302),
+    "auth.mfa_enrol": only("owner", "investor", "broker", "admin"),
+    "auth.mfa_recovery_codes": only("owner", "investor", "broker", "admin"),
+    "auth.mfa_disable": only("owner", "investor", "broker", "admin"),
+    "admin.reset_mfa": only("admin"),
     # access-post-table: add new endpoints above this line
 }
 

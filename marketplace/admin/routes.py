@@ -8,11 +8,11 @@ from sqlalchemy import select
 from marketplace.admin import bp
 from marketplace.admin.forms import CreateUserForm, EditUserForm, FxRateForm
 from marketplace.extensions import db
-from marketplace.forms import currency_choices
+from marketplace.forms import ConfirmForm, currency_choices
 from marketplace.models import FxRate, Organisation, Role, User
 from marketplace.security import get_or_404, role_required
 from marketplace.services import ServiceError
-from marketplace.services.accounts import accounts
+from marketplace.services.accounts import accounts, mfa
 from marketplace.services.insights import stats
 from marketplace.services.reference import fx
 
@@ -69,6 +69,22 @@ def edit_user(user_id):
             flash(_("User updated."), "success")
             return redirect(url_for("admin.edit_user", user_id=user.id))
     return render_template("admin/user_edit.html", form=form, user=user)
+
+
+@bp.route("/users/<int:user_id>/mfa/reset", methods=["POST"])
+@role_required(Role.ADMIN)
+def reset_mfa(user_id):
+    """Remove someone's second factor (lost phone and codes); audited, all their sessions end."""
+    user = get_or_404(User, user_id)
+    if not ConfirmForm().validate_on_submit():
+        abort(400)
+    try:
+        mfa.reset(user, current_user)
+    except ServiceError as error:
+        flash(str(error.message), "danger")
+    else:
+        flash(_("Two-factor authentication reset. The user is signed out everywhere."), "success")
+    return redirect(url_for("admin.edit_user", user_id=user.id))
 
 
 @bp.route("/fx", methods=["GET", "POST"])

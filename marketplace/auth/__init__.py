@@ -1,7 +1,7 @@
-"""Sign-up, sign-in, password reset, profile and language."""
+"""Sign-up, sign-in (with a second factor), password reset, profile and language."""
 
 from flask import Blueprint
 
 bp = Blueprint("auth", __name__)
 
-from marketplace.auth import routes  # noqa: E402,F401
+from marketplace.auth import mfa_routes, routes  # noqa: E402,F401

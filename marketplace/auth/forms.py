@@ -127,3 +127,38 @@ class LanguageForm(FlaskForm):
 
 class VerificationRequestForm(FlaskForm):
     submit = SubmitField(_l("Ask for verification"))
+
+
+def _code_field(label, **render_kw):
+    """A one-time code: password managers may fill it in (`one-time-code`); no spell check."""
+    return StringField(
+        label,
+        validators=[DataRequired(), Length(max=40)],
+        render_kw={
+            "autocomplete": "one-time-code",
+            "spellcheck": "false",
+            "autocapitalize": "off",
+            **render_kw,
+        },
+    )
+
+
+class MfaVerifyForm(FlaskForm):
+    code = _code_field(_l("Code from your authenticator app, or a recovery code"))
+    submit = SubmitField(_l("Verify"))
+
+
+class MfaEnrolForm(FlaskForm):
+    code = _code_field(_l("6-digit code from your authenticator app"), inputmode="numeric")
+    submit = SubmitField(_l("Turn on two-factor authentication"))
+
+
+class MfaRecoveryCodesForm(FlaskForm):
+    code = _code_field(_l("Code from your authenticator app, or a recovery code"))
+    submit = SubmitField(_l("Make new recovery codes"))
+
+
+class MfaDisableForm(FlaskForm):
+    password = PasswordField(_l("Current password"), validators=[DataRequired(), Length(max=200)])
+    code = _code_field(_l("Code from your authenticator app, or a recovery code"))
+    submit = SubmitField(_l("Turn off two-factor authentication"))

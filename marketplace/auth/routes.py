@@ -5,7 +5,7 @@ from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user, login_required, login_user, logout_user
 
-from marketplace.auth import bp
+from marketplace.auth import bp, mfa_pending
 from marketplace.auth.forms import (
     ChangePasswordForm,
     ForgotPasswordForm,
@@ -56,6 +56,8 @@ def login():
             flash(error.message, "danger")
             return render_template("auth/login.html", form=form), error.status
         if user:  # the password is right: the one place a session starts
+            if mfa_pending.needed(user):
+                return mfa_pending.start(user, form.next.data)
             login_user(user)
             session["locale"] = user.locale
             target = form.next.data

@@ -19,6 +19,7 @@ from marketplace.models.match import (
     MatchStatus,
     RejectReason,
 )
+from marketplace.models.mfa import MfaCredential, RecoveryCode
 from marketplace.models.need import Document, FeeStatus, FinancingNeed, NeedSearchText, NeedStatus
 from marketplace.models.organisation import (
     Hub,
@@ -66,6 +67,7 @@ __all__ = [
     "MatchSource",
     "MatchStatus",
     "MembershipStatus",
+    "MfaCredential",
     "Message",
     "NeedSearchText",
     "NeedStatus",
@@ -77,6 +79,7 @@ __all__ = [
     "PaymentStatus",
     "ProductStatus",
     "RankerModel",
+    "RecoveryCode",
     "RejectReason",
     "Role",
     "SavedSearch",
