@@ -14,8 +14,11 @@ pytestmark = pytest.mark.browser
 
 
 @pytest.mark.parametrize("locale", ["en", "zh_Hans"])
-def test_owner_sets_up_and_uses_two_factor_authentication(new_page, axe_report, locale):
+def test_owner_sets_up_and_uses_two_factor_authentication(
+    live_server, new_page, axe_report, locale
+):
     owner = Journey(new_page(locale), "mfa-owner", locale, axe_report)
+    owner.outbox = live_server.log.parent / "outbox"  # registration mails a confirmation link
     page, email = owner.page, unique_email("mfa", locale)
     page.goto("/")
     owner.switch_language()
