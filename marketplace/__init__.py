@@ -20,6 +20,7 @@ def create_app(config_name: str | None = None, **overrides) -> Flask:
     check_config(app)
     register_logging(app)
     register_extensions(app)
+    register_url_converters(app)
     register_blueprints(app)
     register_errorhandlers(app)
     register_template_helpers(app)
@@ -71,6 +72,12 @@ def register_extensions(app: Flask) -> None:
     limiter.init_app(app)
     login_manager.init_app(app)
     configure_login(login_manager)
+
+
+def register_url_converters(app: Flask) -> None:
+    from marketplace.security import register_url_converters as register
+
+    register(app)
 
 
 def register_blueprints(app: Flask) -> None:

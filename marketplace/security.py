@@ -10,6 +10,7 @@ from flask_babel import lazy_gettext as _l
 from flask_login import LoginManager, current_user, logout_user, user_logged_in, user_logged_out
 from sqlalchemy import select
 from werkzeug.middleware.proxy_fix import ProxyFix
+from werkzeug.routing import IntegerConverter
 
 from marketplace.extensions import db
 from marketplace.models import Role, User
@@ -90,19 +91,41 @@ def current_location() -> str:
     return f"{request.path}?{query}" if query else request.path
 
 
+class RecordIdConverter(IntegerConverter):
+    """`<int:…>` in a URL: only ids a database integer column can hold (larger ones are a 404)."""
+
+    def __init__(self, url_map, fixed_digits=0, min=None, max=2**31 - 1, signed=False):
+        super().__init__(url_map, fixed_digits, min, max, signed)
+
+
+def register_url_converters(app: Flask) -> None:
+    """Before any blueprint: its rules are compiled with the converters registered now."""
+    app.url_map.converters["int"] = RecordIdConverter
+
+
+def _has_nul(request_values) -> bool:
+    return any("\x00" in key or "\x00" in value for key, value in request_values)
+
+
 def register_request_checks(app: Flask) -> None:
-    """Refuse a query string that is not UTF-8 with a 400 before any view reads it.
+    """Refuse, with a 400 before any view reads them, what no database can store or compare.
 
     Werkzeug decodes `request.args` strictly, so raw bytes such as 0xFF sent by a hand-made
-    client would otherwise fail inside whatever view or template reads a parameter first.
+    client would fail inside whatever view or template reads a parameter first; PostgreSQL
+    refuses a NUL character in any text parameter, so one in a query or form would be a 500.
     """
 
     @app.before_request
-    def require_utf8_query():
+    def require_clean_input():
         try:
             request.query_string.decode("utf-8")
         except UnicodeDecodeError:
             abort(400, description=_l("The address contains characters that are not valid."))
+        uploads = [("", upload.filename or "") for upload in request.files.values()]
+        if "\x00" in request.path or _has_nul(request.args.items(multi=True)):
+            abort(400, description=_l("The address contains characters that are not valid."))
+        if _has_nul(request.form.items(multi=True)) or _has_nul(uploads):
+            abort(400, description=_l("The form contains characters that are not valid."))
 
 
 _SESSION_STAMPS = ("signed_in_at", "seen_at")

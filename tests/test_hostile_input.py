@@ -339,3 +339,32 @@ def test_the_numbers_the_review_found_are_refused_cleanly(app, client, login_as)
         "hub=nowhere&sector=%3Cscript%3E&source=x&country=%00",
     ):
         assert client.get(f"/broker/queue?{query}").status_code < 500, query
+
+
+def test_a_nul_character_is_refused_before_it_reaches_the_database(app, client, login_as):
+    """PostgreSQL refuses NUL in any text parameter: it must be a 400, never a 500 or a write."""
+    users, _ids = build_world(app)
+
+    def refused_without_a_write(send) -> int:
+        with app.app_context():
+            before = snapshot()
+        status = send().status_code
+        with app.app_context():
+            assert snapshot() == before
+        return status
+
+    login = {"email": "a\x00@x.example", "password": "x"}
+    assert refused_without_a_write(lambda: post_form(client, "/auth/login", login)) == 400
+    login_as(users[Role.OWNER], PASSWORD)
+    need = {**NEED_FORM, "title_en": "Solar\x00park"}
+    assert refused_without_a_write(lambda: post_form(client, "/owner/needs/new", need)) == 400
+    assert client.get("/search/needs?q=solar%00park").status_code in (400, 403)
+    broker = signed_in(app, users[Role.BROKER])
+    assert broker.get("/broker/queue?sector=solar%00").status_code == 400
+
+
+def test_an_id_no_database_row_can_have_is_not_found(app, client, login_as):
+    users, _ids = build_world(app)
+    login_as(users[Role.BROKER], PASSWORD)
+    for path in ("/needs/99999999999999999999", "/deals/9223372036854775808"):
+        assert client.get(path).status_code == 404, path
