@@ -11,7 +11,7 @@ from datetime import timedelta
 
 from celery import Celery, Task, shared_task
 from celery.schedules import crontab
-from flask import Flask
+from flask import Flask, current_app
 from kombu.exceptions import KombuError
 from redis.exceptions import RedisError
 from sqlalchemy import select, update
@@ -25,6 +25,7 @@ from marketplace.models import BackgroundJob, JobState, utcnow
 
 log = logging.getLogger(__name__)
 
+RUN_TASK = "marketplace.jobs.run"
 RELAY_BATCH = 500
 # A job sent this long ago and still not started is sent again (Redis may have lost it).
 REQUEUE_AFTER = timedelta(minutes=10)
@@ -89,7 +90,9 @@ def push(job_ids: list[int]) -> int:
     sent = []
     for job_id in job_ids:
         try:
-            run_job.apply_async((job_id,), retry=True, retry_policy=PUBLISH_RETRY)
+            current_app.extensions["celery"].send_task(
+                RUN_TASK, (job_id,), retry=True, retry_policy=PUBLISH_RETRY
+            )
         except (KombuError, RedisError, OSError) as error:
             log.warning("queue unavailable, job %s left for the relay: %s", job_id, error)
             break
@@ -146,7 +149,7 @@ def schedule_periodic(name: str, now=None) -> BackgroundJob | None:
     return job
 
 
-@shared_task(name="marketplace.jobs.run")
+@shared_task(name=RUN_TASK)
 def run_job(job_id: int) -> str:
     """Run one job, then send on the jobs it asked for (an alert run's e-mails)."""
     outcome = runner.run(job_id)
