@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 export FLASK_APP := wsgi
 STAMP := $(VENV)/.installed
 
-.PHONY: install run test test-sqlite test-postgres translations extract-messages lint format db clean
+.PHONY: install run test test-sqlite test-postgres translations extract-messages lint format db clean worker
 
 install: $(STAMP)
 
@@ -35,8 +35,14 @@ run: db
 	@echo "Demo log-ins (password demo-password-1): owner@demo.test investor@demo.test broker@demo.test admin@demo.test"
 	$(BIN)/flask run --host 127.0.0.1 --port 5000
 
+# The job queue's worker and its scheduler on REDIS_URL (one machine; docs/deploy.md runs them apart).
+worker: db
+	@test -n "$(REDIS_URL)" || { echo "Set REDIS_URL (e.g. redis://127.0.0.1:6379/0): without it jobs run in the web process."; exit 1; }
+	$(BIN)/flask jobs worker --with-scheduler
+
 test: install translations lint
 	scripts/ensure-chromium.sh
+	scripts/ensure-redis.sh
 	$(MAKE) --no-print-directory test-sqlite
 	$(MAKE) --no-print-directory test-postgres
 

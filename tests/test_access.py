@@ -7,6 +7,7 @@ token and an empty form, to show that the wrong role is refused before any valid
 import pytest
 from sqlalchemy import select
 
+from marketplace import jobs
 from marketplace.extensions import db
 from marketplace.models import Conversation, MatchStatus, NeedStatus, OrgKind, Role
 from tests.conftest import csrf_from
@@ -43,6 +44,7 @@ GUEST_ONLY = {"anonymous": OK, "owner": 302, "investor": 302, "broker": 302, "ad
 EXPECTED_GET = {
     "public.index": everyone(OK),
     "public.healthz": everyone(OK),
+    "public.liveness": everyone(OK),
     "auth.login": GUEST_ONLY,
     "auth.register": everyone(OK),
     "auth.forgot_password": everyone(OK),
@@ -116,6 +118,7 @@ EXPECTED_GET = {
     "stripe_webhook.receive": everyone(NOT_ALLOWED),
     "brokers.ranker": only("broker", "admin"),
     "brokers.retrain": everyone(NOT_ALLOWED),
+    "brokers.training_status": only("broker", "admin"),
     "brokers.activate_version": everyone(NOT_ALLOWED),
     "search.needs": only("investor", "broker", "admin"),
     "search.products": only("owner", "broker", "admin"),
@@ -207,6 +210,10 @@ def world(app):
     saved_search = make_saved_search(app, users["investor"])
     with app.app_context():
         conversation_id = db.session.scalar(select(Conversation.id))
+        training_job = jobs.enqueue("ranker.train", {"actor_id": users["broker"].id})
+        db.session.commit()
+        training_job_id = training_job.id
+        db.session.remove()  # asked for, not run: the page shows it waiting
     return {
         "users": users,
         "need": need,
@@ -217,6 +224,7 @@ def world(app):
         "conversation_id": conversation_id,
         "payment": payment,
         "saved_search": saved_search,
+        "training_job_id": training_job_id,
     }
 
 
@@ -234,6 +242,7 @@ def url_args(world) -> dict:
         "version_id": 999999,
         "payment_id": world["payment"].id,
         "search_id": world["saved_search"].id,
+        "job_id": world["training_job_id"],
     }
 
 

@@ -15,7 +15,23 @@ from marketplace.models import Base
 def test_healthz_reports_database_up(client):
     response = client.get("/healthz")
     assert response.status_code == 200
-    assert response.get_json() == {"status": "ok", "database": "up"}
+    body = response.get_json()
+    assert (body["status"], body["database"], body["redis"]) == ("ok", "up", "not configured")
+    assert body["queue"] == {
+        "mode": "in-process",
+        "waiting": 0,
+        "oldest_waiting_s": 0,
+        "failed_last_day": 0,
+    }
+
+
+def test_liveness_needs_nothing_but_the_process(tmp_path):
+    app = create_app(
+        "testing",
+        SQLALCHEMY_DATABASE_URI="postgresql+psycopg://nobody@127.0.0.1:1/x",
+        SQLALCHEMY_ENGINE_OPTIONS={"connect_args": {"connect_timeout": 2}},
+    )
+    assert app.test_client().get("/healthz/live").get_json() == {"status": "ok"}
 
 
 def test_healthz_answers_503_when_the_database_is_down(tmp_path):

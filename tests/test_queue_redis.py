@@ -169,3 +169,21 @@ def test_work_asked_for_while_redis_is_down_is_done_once_it_is_back(
         db.session.remove()
     assert _wait_for(lambda: _state(app, job_id) == JobState.DONE, "the worker sends the mail")
     assert len(_outbox(app) - before) == 1
+
+
+def test_healthz_reports_redis_and_the_waiting_work(app, queue_app, redis_server):
+    client = queue_app.test_client()
+    body = client.get("/healthz").get_json()
+    assert (body["status"], body["redis"], body["queue"]["mode"]) == ("ok", "up", "celery")
+    with queue_app.app_context():
+        jobs.enqueue("listings.expire")
+        db.session.commit()  # committed, not handed over: it waits
+        db.session.remove()
+    redis_server.stop()
+    try:
+        response = client.get("/healthz")
+        body = response.get_json()
+    finally:
+        redis_server.start()
+    assert response.status_code == 200  # pages still serve without Redis
+    assert (body["status"], body["redis"], body["queue"]["waiting"]) == ("degraded", "down", 1)

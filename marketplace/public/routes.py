@@ -7,6 +7,7 @@ from sqlalchemy.exc import SQLAlchemyError
 
 from marketplace.extensions import db, limiter
 from marketplace.forms import ConfirmForm, DocumentForm, VerificationForm, interest_form_for
+from marketplace.jobs import health
 from marketplace.models import Document
 from marketplace.public import bp
 from marketplace.reference import catalog, sectors
@@ -104,10 +105,24 @@ def download_document(document_id):
 @bp.route("/healthz")
 @limiter.exempt
 def healthz():
-    """200 with JSON when the database answers, 503 when it does not."""
+    """Readiness for the load balancer: 503 only when the database does not answer.
+
+    Redis down is reported but keeps 200: pages serve, the limiter counts in each process and
+    jobs wait in the database until Redis is back (README: Background jobs).
+    """
     try:
         db.session.execute(text("SELECT 1"))
+        queue = health.queue_state()
     except SQLAlchemyError as error:
         db.session.rollback()
         return jsonify(status="unavailable", database="down", error=type(error).__name__), 503
-    return jsonify(status="ok", database="up")
+    redis_state = health.redis_state()
+    status = "ok" if redis_state != "down" else "degraded"
+    return jsonify(status=status, database="up", redis=redis_state, queue=queue)
+
+
+@bp.route("/healthz/live")
+@limiter.exempt
+def liveness():
+    """Liveness: the process answers (restart it only when this fails)."""
+    return jsonify(status="ok")
