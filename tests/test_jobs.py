@@ -12,7 +12,8 @@ from sqlalchemy import func, select, update
 from marketplace import jobs
 from marketplace.extensions import db
 from marketplace.jobs import runner
-from marketplace.jobs.queue import schedule_periodic
+from marketplace.jobs.housekeeping import prune_finished_jobs
+from marketplace.jobs.queue import PERIODIC, schedule_periodic
 from marketplace.mail import send_template
 from marketplace.models import BackgroundJob, JobState, NeedStatus, Role, utcnow
 from marketplace.services.listings.listings import expire_needs_job
@@ -209,3 +210,27 @@ def test_an_email_is_retried_when_the_mail_server_fails(app):
     [sent] = set(_outbox(app)) - before
     message = message_from_bytes(sent.read_bytes())
     assert message["Message-ID"] == message_id and message["To"] == "someone@example.test"
+
+
+@pytest.mark.parametrize("name", sorted(PERIODIC))
+def test_every_scheduled_task_exists_and_runs(app, name):
+    """What beat asks for is a registered task that runs on an empty market."""
+    with app.app_context():
+        job = schedule_periodic(name)
+        assert job is not None
+        assert runner.run(job.id) == "done"
+
+
+def test_pruning_keeps_a_month_of_finished_jobs(app):
+    old, recent = _ask(app, value=1), _ask(app, value=2)
+    with app.app_context():
+        runner.run(old)
+        runner.run(recent)
+        db.session.execute(
+            update(BackgroundJob)
+            .where(BackgroundJob.id == old)
+            .values(finished_at=utcnow() - timedelta(days=31))
+        )
+        db.session.commit()
+        assert prune_finished_jobs() == {"deleted": 1}
+        assert db.session.scalars(select(BackgroundJob.id)).all() == [recent]

@@ -10,6 +10,7 @@ import logging
 
 from flask import Flask
 
+from marketplace.jobs import housekeeping  # noqa: F401  (registers jobs.prune)
 from marketplace.jobs.outbox import dispatch, enqueue, in_process
 from marketplace.jobs.queue import celery_init_app
 from marketplace.jobs.registry import TASKS, task
