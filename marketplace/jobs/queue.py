@@ -11,6 +11,7 @@ from datetime import timedelta
 
 from celery import Celery, Task, shared_task
 from celery.schedules import crontab
+from celery.signals import worker_process_init
 from flask import Flask, current_app
 from kombu.exceptions import KombuError
 from redis.exceptions import RedisError
@@ -55,6 +56,13 @@ def celery_init_app(app: Flask) -> Celery:
     celery_app.config_from_object(celery_settings(app.config))
     celery_app.set_default()
     app.extensions["celery"] = celery_app
+
+    @worker_process_init.connect(weak=False)
+    def fresh_connections_after_fork(**_kwargs):
+        # A forked pool process must not share the parent's database connections.
+        with app.app_context():
+            db.engine.dispose(close=False)
+
     return celery_app
 
 
