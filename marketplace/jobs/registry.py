@@ -37,7 +37,7 @@ def task(
     name: str,
     *,
     max_attempts: int = 5,
-    lease: timedelta = timedelta(minutes=15),
+    lease: timedelta = timedelta(minutes=3),
     backoff_base: int = 30,
     backoff_max: int = 3600,
     wants_job: bool = False,

@@ -187,7 +187,7 @@ def _send_digest(saved: SavedSearch, now: datetime, geo, run: AlertRun) -> None:
     run.needs += total
 
 
-@task("alerts.send_due", max_attempts=3)
+@task("alerts.send_due", max_attempts=3, lease=timedelta(minutes=30))
 def send_due_alerts_job() -> dict:
     """The scheduled run: links are built on SITE_URL, outside any web request."""
     with current_app.test_request_context(base_url=current_app.config["SITE_URL"]):
