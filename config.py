@@ -67,6 +67,14 @@ class Config:
     RATELIMIT_STORAGE_URI = os.environ.get("RATELIMIT_STORAGE_URI", "memory://")
     RATELIMIT_SHARED_STORAGE_REQUIRED = False
     RATELIMIT_HEADERS_ENABLED = True
+    # Redis unreachable: every limit keeps counting in each process's memory (guessing stays
+    # bounded by processes x limit) and Redis is tried again with back-off; never a 500.
+    RATELIMIT_IN_MEMORY_FALLBACK_ENABLED = True
+    # Empty on purpose: fallback limits would replace each route's own, the sign-in limits too.
+    RATELIMIT_IN_MEMORY_FALLBACK: list[str] = []
+    RATELIMIT_SWALLOW_ERRORS = True
+    # A Redis that does not answer costs a sign-in at most a second, not a hung worker.
+    RATELIMIT_STORAGE_OPTIONS = {"socket_connect_timeout": 1, "socket_timeout": 1}
     LOGIN_LIMIT_PER_IP = os.environ.get("LOGIN_LIMIT_PER_IP", "20 per 10 minutes")
     # Failed sign-ins per (account, client address): free ones, then a doubling back-off (seconds).
     LOGIN_FREE_FAILURES = int(os.environ.get("LOGIN_FREE_FAILURES", "5"))
