@@ -98,6 +98,10 @@ class Config:
     STRIPE_SECRET_KEY = os.environ.get("STRIPE_SECRET_KEY")
     STRIPE_WEBHOOK_SECRET = os.environ.get("STRIPE_WEBHOOK_SECRET")
     STRIPE_API_BASE = os.environ.get("STRIPE_API_BASE")
+    # Seconds to wait for one answer from Stripe, and how often to try again (same idempotency
+    # key) after a timeout or a 5xx: a page waits at most about (retries + 1) x timeout.
+    STRIPE_TIMEOUT_SECONDS = float(os.environ.get("STRIPE_TIMEOUT_SECONDS", "10"))
+    STRIPE_MAX_NETWORK_RETRIES = int(os.environ.get("STRIPE_MAX_NETWORK_RETRIES", "1"))
 
     LOG_LEVEL = os.environ.get("LOG_LEVEL", "INFO")
 
