@@ -63,6 +63,10 @@ class Config:
 
     BOOTSTRAP_SERVE_LOCAL = True
 
+    # Redis: the job queue (Celery), and the shared store of the limiter and cache when they use it.
+    # Unset: background jobs run in the process that committed them (`make run`, the tests).
+    REDIS_URL = os.environ.get("REDIS_URL")
+
     # Rate-limit and sign-in counters; memory:// is per process, so production requires Redis.
     RATELIMIT_STORAGE_URI = os.environ.get("RATELIMIT_STORAGE_URI", "memory://")
     RATELIMIT_SHARED_STORAGE_REQUIRED = False

@@ -1,5 +1,6 @@
-"""The WSGI entry point: `gunicorn -w 4 wsgi:app`."""
+"""The WSGI entry point (`gunicorn -c gunicorn.conf.py wsgi:app`) and the workers' Celery app."""
 
 from marketplace import create_app
 
 app = create_app()
+celery_app = app.extensions["celery"]

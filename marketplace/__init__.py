@@ -20,6 +20,7 @@ def create_app(config_name: str | None = None, **overrides) -> Flask:
     check_config(app)
     register_logging(app)
     register_extensions(app)
+    register_jobs(app)
     register_url_converters(app)
     register_blueprints(app)
     register_errorhandlers(app)
@@ -72,6 +73,12 @@ def register_extensions(app: Flask) -> None:
     limiter.init_app(app)
     login_manager.init_app(app)
     configure_login(login_manager)
+
+
+def register_jobs(app: Flask) -> None:
+    from marketplace import jobs
+
+    jobs.init_app(app)
 
 
 def register_url_converters(app: Flask) -> None:
@@ -136,10 +143,12 @@ def register_security(app: Flask) -> None:
 def register_commands(app: Flask) -> None:
     from marketplace.commands.alerts import alerts_cli
     from marketplace.commands.demo import seed_demo
+    from marketplace.commands.jobs import jobs_cli
     from marketplace.commands.listings import listings_cli
     from marketplace.commands.ranker import ranker_cli
     from marketplace.commands.reference import reference_cli
     from marketplace.commands.users import users_cli
 
-    for command in (seed_demo, users_cli, reference_cli, listings_cli, alerts_cli, ranker_cli):
+    commands = (seed_demo, users_cli, reference_cli, listings_cli, alerts_cli, ranker_cli, jobs_cli)
+    for command in commands:
         app.cli.add_command(command)

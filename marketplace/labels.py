@@ -231,6 +231,14 @@ PAYMENT_STATUSES = {
     "amount_mismatch": _l("Amount differs from ours: check at Stripe"),
 }
 
+JOB_STATES = {
+    "pending": _l("Waiting"),
+    "enqueued": _l("Queued"),
+    "running": _l("Running"),
+    "done": _l("Finished"),
+    "failed": _l("Failed"),
+}
+
 FEE_KINDS = {
     "listing_fee": _l("Listing fee"),
     "membership_monthly": _l("Membership, monthly"),
@@ -302,6 +310,8 @@ FACET_LABEL_KINDS = {
 }
 
 VOCABULARIES = {
+    # First, so that the shared keys ("pending", "failed") keep their other meanings in LABELS.
+    "job_state": JOB_STATES,
     "role": ROLES,
     "org_kind": ORG_KINDS,
     "hub": HUBS,

@@ -14,6 +14,7 @@ from sqlalchemy import text
 from marketplace import create_app
 from marketplace.extensions import db, limiter
 from marketplace.services.reference.tables import load_reference_data
+from tests.redis_server import RedisServer
 
 REFERENCE_TABLES = {"countries", "taxonomy_activities", "grid_factors", "alembic_version"}
 CSRF_RE = re.compile(r'name="csrf_token" type="hidden" value="([^"]+)"')
@@ -101,3 +102,14 @@ def login_as(client):
         return client
 
     return login
+
+
+@pytest.fixture(scope="session")
+def redis_server():
+    """A throwaway redis-server for the queue tests (Debian's `redis-server`)."""
+    server = RedisServer()
+    if not server.available:
+        pytest.fail("redis-server is not installed (apt-get install -y redis-server)")
+    server.start()
+    yield server
+    server.stop()

@@ -8,6 +8,7 @@ from pathlib import Path
 import pytest
 from flask_babel import force_locale, ngettext
 
+from marketplace import jobs
 from marketplace.extensions import db
 from marketplace.models import AlertFrequency, NeedStatus, Role, SavedSearch, utcnow
 from marketplace.services.search import alerts
@@ -46,8 +47,11 @@ def publish(app, owner, title, when, **fields):
 
 
 def send(app, now):
+    """One alert run, then its e-mail jobs (run here: the tests configure no queue)."""
     with app.app_context():
-        return alerts.send_due_alerts(now)
+        run = alerts.send_due_alerts(now)
+        jobs.dispatch()
+        return run
 
 
 def saved_search(app, search_id) -> SavedSearch:

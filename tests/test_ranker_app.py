@@ -6,10 +6,20 @@ from pathlib import Path
 import pytest
 from sqlalchemy import func, select
 
+from marketplace import jobs
 from marketplace.extensions import db
 from marketplace.matching import synthetic
 from marketplace.matching.simulate import logged_dataset
-from marketplace.models import Match, MatchStatus, NeedStatus, RankerModel, Role
+from marketplace.models import (
+    BackgroundJob,
+    Match,
+    MatchStatus,
+    NeedStatus,
+    RankerModel,
+    Role,
+    User,
+)
+from marketplace.services.matching import training
 from tests.conftest import post_form
 from tests.factories import make_match, make_need, make_product, make_user
 
@@ -193,9 +203,51 @@ def test_ranker_page_retrains_with_the_cli_code(app, market):
     client = app.test_client()
     post_form(client, "/auth/login", {"email": broker.email, "password": "correct-horse-9"})
     assert "20 broker decisions" in client.get("/broker/ranker").get_data(as_text=True)
-    response = post_form(
-        client, "/broker/ranker/train", {}, page="/broker/ranker", follow_redirects=True
-    )
-    assert "trained and activated" in response.get_data(as_text=True)
-    assert "Baselines on the same held-out needs" in response.get_data(as_text=True)
-    assert "active</span>" in response.get_data(as_text=True)
+    response = post_form(client, "/broker/ranker/train", {}, page="/broker/ranker")
+    assert response.status_code == 302
+    assert "/broker/ranker/trainings/" in response.location
+    # No queue in the tests: the job ran right after the request committed.
+    job_page = client.get(response.location).get_data(as_text=True)
+    assert "trained and activated" in job_page
+    assert "Held-out metrics on 20 decisions" in job_page
+    assert 'http-equiv="refresh"' not in job_page  # finished: the page stops refreshing
+    ranker_page = client.get("/broker/ranker").get_data(as_text=True)
+    assert "Baselines on the same held-out needs" in ranker_page
+    assert "active</span>" in ranker_page
+    assert "Retraining #" in ranker_page
+
+
+def test_a_second_retraining_waits_for_the_first(app, market):
+    """While a retraining is queued or running, asking again follows it instead of adding one."""
+    broker = make_user(app, role=Role.BROKER)
+    with app.app_context():
+        job_id = training.request_training(db.session.get(User, broker.id)).id
+        db.session.remove()  # committed, not handed over: it waits, as it would for a worker
+    client = app.test_client()
+    post_form(client, "/auth/login", {"email": broker.email, "password": "correct-horse-9"})
+    response = post_form(client, "/broker/ranker/train", {}, page="/broker/ranker")
+    assert response.location.endswith(f"/broker/ranker/trainings/{job_id}")
+    page = client.get(response.location).get_data(as_text=True)
+    assert "already under way" in page
+    assert "Waiting for a worker" in page
+    assert 'http-equiv="refresh"' in page
+    with app.app_context():
+        assert db.session.scalar(select(func.count()).select_from(BackgroundJob)) == 1
+
+
+def test_training_pages_are_for_staff_and_only_for_trainings(app, market):
+    owner = make_user(app, role=Role.OWNER)
+    broker = make_user(app, role=Role.BROKER)
+    with app.app_context():
+        mail = jobs.enqueue(
+            "mail.send", {"to": "a@b.test", "subject": "s", "body": "b", "message_id": "<x@y>"}
+        )
+        db.session.commit()
+        mail_id = mail.id
+        db.session.remove()
+    client = app.test_client()
+    post_form(client, "/auth/login", {"email": owner.email, "password": "correct-horse-9"})
+    assert client.get(f"/broker/ranker/trainings/{mail_id}").status_code == 403
+    staff = app.test_client()
+    post_form(staff, "/auth/login", {"email": broker.email, "password": "correct-horse-9"})
+    assert staff.get(f"/broker/ranker/trainings/{mail_id}").status_code == 404

@@ -2,7 +2,6 @@
 
 from flask import abort, current_app, flash, redirect, render_template, request, session, url_for
 from flask_babel import gettext as _
-from flask_babel import lazy_gettext as _l
 from flask_login import current_user, login_required, login_user, logout_user
 
 from marketplace.auth import bp, mfa_pending
@@ -18,8 +17,6 @@ from marketplace.auth.forms import (
 )
 from marketplace.extensions import limiter
 from marketplace.forms import ConfirmForm
-from marketplace.links import external_url
-from marketplace.mail import send_template
 from marketplace.models import Hub, Role
 from marketplace.security import is_safe_next, role_required
 from marketplace.services import ServiceError
@@ -146,15 +143,7 @@ def forgot_password():
     if form.validate_on_submit():
         user = accounts.find_by_email(form.email.data)
         if user and user.active:
-            link = external_url("auth.reset_password", token=accounts.reset_token(user))
-            send_template(
-                user.email,
-                user.locale,
-                _l("Reset your password"),
-                "reset_password",
-                user=user,
-                link=link,
-            )
+            accounts.mail_reset_link(user)
         flash(_("If an account exists for that email, a reset link is on its way."), "info")
         return redirect(url_for("auth.login"))
     return render_template("auth/forgot.html", form=form)

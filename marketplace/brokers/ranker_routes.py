@@ -9,7 +9,7 @@ from marketplace.forms import ConfirmForm
 from marketplace.models import Role
 from marketplace.security import role_required
 from marketplace.services import ServiceError
-from marketplace.services.matching import ranker_versions
+from marketplace.services.matching import ranker_versions, training
 from marketplace.services.matching.ranker import active_version
 
 
@@ -22,6 +22,7 @@ def ranker():
         active=active_version(),
         versions=ranker_versions.versions(),
         decisions=len(ranker_versions.decisions()),
+        trainings=training.recent_trainings(),
         form=ConfirmForm(),
     )
 
@@ -29,26 +30,31 @@ def ranker():
 @bp.route("/ranker/train", methods=["POST"])
 @role_required(Role.BROKER, Role.ADMIN)
 def retrain():
-    """Retrain now, with the same code as `flask ranker train`."""
+    """Ask for a retraining in the background and follow it on its own page."""
     if not ConfirmForm().validate_on_submit():
         abort(400)
-    summary = ranker_versions.train(actor=current_user)
-    if not summary["saved"]:
-        flash(
-            _("No model trained: the decisions need both accepted and rejected examples."),
-            "warning",
+    try:
+        job = training.request_training(current_user)
+    except ServiceError as error:
+        flash(str(error.message), "warning")
+        running = training.unfinished_training()
+        return redirect(
+            url_for("brokers.training_status", job_id=running.id)
+            if running
+            else url_for("brokers.ranker")
         )
-    elif summary["activated"]:
-        flash(_("Version %(v)s trained and activated.", v=summary["version"]), "success")
-    else:
-        flash(
-            _(
-                "Version %(v)s trained but kept inactive: it scored worse than the active one.",
-                v=summary["version"],
-            ),
-            "info",
-        )
-    return redirect(url_for("brokers.ranker"))
+    flash(_("Retraining started: this page follows it."), "info")
+    return redirect(url_for("brokers.training_status", job_id=job.id))
+
+
+@bp.route("/ranker/trainings/<int:job_id>")
+@role_required(Role.BROKER, Role.ADMIN)
+def training_status(job_id):
+    """Where a retraining stands: waiting, each step while it runs, then its result."""
+    job = training.training_job(job_id)
+    if job is None:
+        abort(404)
+    return render_template("brokers/training.html", job=job)
 
 
 @bp.route("/ranker/<int:version_id>/activate", methods=["POST"])

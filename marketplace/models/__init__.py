@@ -10,6 +10,7 @@ from marketplace.models.conversation import (
     Message,
     Notification,
 )
+from marketplace.models.job import BackgroundJob, JobState
 from marketplace.models.match import (
     Interest,
     InterestStatus,
@@ -46,6 +47,7 @@ __all__ = [
     "AccountToken",
     "AlertFrequency",
     "AuditLog",
+    "BackgroundJob",
     "Base",
     "ChangeCounter",
     "Conversation",
@@ -58,6 +60,7 @@ __all__ = [
     "FinanceProduct",
     "FinancingNeed",
     "FxRate",
+    "JobState",
     "GridFactor",
     "Hub",
     "Interest",

@@ -206,13 +206,20 @@ def set_locale(user: User, locale: str) -> None:
     db.session.commit()
 
 
-def reset_token(user: User) -> str:
-    """A random single-use reset token (stored hashed); earlier reset links stop working."""
+def mail_reset_link(user: User) -> None:
+    """Mail a new single-use reset link; the token and the e-mail commit together."""
     token = tokens.issue(
         user, TokenPurpose.PASSWORD_RESET, current_app.config["PASSWORD_RESET_MAX_AGE"]
     )
+    send_template(
+        user.email,
+        user.locale,
+        _l("Reset your password"),
+        "reset_password",
+        user=user,
+        link=external_url("auth.reset_password", token=token),
+    )
     db.session.commit()
-    return token
 
 
 def user_for_reset_token(token: str) -> User | None:

@@ -50,8 +50,8 @@ def post(
         _attach(message, sender, *attachment)
     participant(conversation, sender).last_read_at = message.created_at
     record("message.posted", actor=sender, target=message, conversation_id=conversation.id)
-    db.session.commit()
     _notify(conversation, sender)
+    db.session.commit()
     return message
 
 

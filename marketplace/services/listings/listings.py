@@ -10,6 +10,7 @@ from sqlalchemy.orm.exc import StaleDataError
 
 from marketplace.extensions import db
 from marketplace.i18n import label
+from marketplace.jobs import task
 from marketplace.models import (
     FeeStatus,
     FinanceProduct,
@@ -27,7 +28,7 @@ from marketplace.services.accounts.accounts import require_confirmed_email
 from marketplace.services.accounts.audit import record
 from marketplace.services.listings.estimates import impact_columns
 from marketplace.services.matching.events import OPEN_DEAL, log_event
-from marketplace.services.matching.suggestions import refresh_quietly
+from marketplace.services.matching.suggestions import request_refresh
 from marketplace.services.reference.fx import to_usd
 
 # Which status each action moves a need to, and from where it may start.
@@ -202,9 +203,9 @@ def update_need(need: FinancingNeed, data: NeedInput, actor: User) -> NeedEdit:
         need.status, need.submitted_at = NeedStatus.SUBMITTED, utcnow()
         record("need.back_to_review", actor=actor, target=need, fields=edit.material_changes)
         edit.back_to_review = True
-    _commit()
     if need.status in MATCHABLE_NEED_STATUSES:
-        refresh_quietly(need)
+        request_refresh(need)
+    _commit()
     return edit
 
 
@@ -274,9 +275,9 @@ def transition_need(need: FinancingNeed, action: str, actor: User, note: str = "
         need.published_at = now
         need.expires_at = now + LISTING_LIFETIME
     record(f"need.{action}", actor=actor, target=need, old=str(old), new=str(target), note=note)
-    _commit()
     if target == NeedStatus.PUBLISHED:
-        refresh_quietly(need)
+        request_refresh(need)
+    _commit()
 
 
 def _close_open_deals(need: FinancingNeed, actor: User) -> None:
@@ -325,9 +326,9 @@ def update_product(product: FinanceProduct, data: ProductInput, actor: User) -> 
     _apply(product, data)
     _product_usd(product)
     record("product.updated", actor=actor, target=product)
-    _commit()
     if product.status == ProductStatus.ACTIVE:
-        refresh_quietly(product)
+        request_refresh(product)
+    _commit()
     return product
 
 
@@ -350,9 +351,15 @@ def transition_product(product: FinanceProduct, action: str, actor: User) -> Non
     if target == ProductStatus.ACTIVE:
         product.activated_at = utcnow()
     record(f"product.{action}", actor=actor, target=product, old=str(old), new=str(target))
-    _commit()
     if target == ProductStatus.ACTIVE:
-        refresh_quietly(product)
+        request_refresh(product)
+    _commit()
+
+
+@task("listings.expire", max_attempts=3)
+def expire_needs_job() -> dict:
+    """The scheduled expiry run; running it twice expires nothing twice."""
+    return {"expired": expire_needs()}
 
 
 def expire_needs(now=None) -> int:

@@ -60,8 +60,13 @@ def _listings_for(labelled: list[dict]):
     return needs, products
 
 
-def train(actor: User | None = None, seed: int = 0) -> dict:
+def _no_progress(done: int, total: int, label: str = "") -> None:
+    return None
+
+
+def train(actor: User | None = None, seed: int = 0, progress=_no_progress) -> dict:
     """Train on every decision, compare with the active version, save, activate if not worse."""
+    progress(0, 3, "decisions")
     labelled = decisions()
     if len({d["accepted"] for d in labelled}) < 2:
         return {
@@ -77,6 +82,7 @@ def train(actor: User | None = None, seed: int = 0) -> dict:
             "held out to evaluate the new model",
         }
     needs, products = _listings_for(labelled)
+    progress(1, 3, "training")
     active = ranker.active_model()
     result = matching.train(
         [ranker.need_record(n) for n in needs],
@@ -92,6 +98,7 @@ def train(actor: User | None = None, seed: int = 0) -> dict:
             "decisions": result.decisions,
             "reason": "cold start: decisions need both accepted and rejected examples",
         }
+    progress(2, 3, "saving")
     version = _save(result, actor)
     return {
         "saved": True,

@@ -1,19 +1,23 @@
 """Stored suggestions: recompute them for a need, a product, or everything, and keep them."""
 
-from flask import current_app
+from datetime import timedelta
+
 from sqlalchemy import delete, select
 
 from marketplace import matching
 from marketplace.extensions import db
+from marketplace.jobs import enqueue, task
 from marketplace.models import (
     FinanceProduct,
     FinancingNeed,
     Match,
     MatchSource,
     MatchStatus,
+    ProductStatus,
     utcnow,
 )
 from marketplace.services.matching import ranker
+from marketplace.services.matching.ranker import MATCHABLE_NEEDS
 
 SHOWN = 10
 
@@ -96,16 +100,36 @@ def refresh_all(progress=lambda items, total, label: items) -> dict:
     return {"needs": len(needs), "products": len(products), "suggestions": stored}
 
 
-def refresh_quietly(listing) -> None:
-    """Refresh after a publish or edit; a ranker failure must not undo the listing change."""
-    try:
-        if isinstance(listing, FinancingNeed):
-            refresh_need(listing)
-        else:
-            refresh_product(listing)
-    except Exception:  # the listing is saved; the nightly `flask ranker refresh` catches up
-        db.session.rollback()
-        current_app.logger.exception("suggestion refresh failed")
+def request_refresh(listing) -> None:
+    """Ask, in the current transaction, for the listing's suggestions once it commits."""
+    if isinstance(listing, FinancingNeed):
+        enqueue("suggestions.refresh_need", {"need_id": listing.id})
+    else:
+        enqueue("suggestions.refresh_product", {"product_id": listing.id})
+
+
+@task("suggestions.refresh_need", max_attempts=3)
+def refresh_need_job(need_id: int) -> dict:
+    """Recompute one need's suggestions, if it is still open to matching when the job runs."""
+    need = db.session.get(FinancingNeed, need_id)
+    if need is None or need.status not in MATCHABLE_NEEDS:
+        return {"suggestions": 0, "skipped": "not matchable"}
+    return {"suggestions": refresh_need(need)}
+
+
+@task("suggestions.refresh_product", max_attempts=3)
+def refresh_product_job(product_id: int) -> dict:
+    """Recompute one product's suggestions, if it is still active when the job runs."""
+    product = db.session.get(FinanceProduct, product_id)
+    if product is None or product.status != ProductStatus.ACTIVE:
+        return {"suggestions": 0, "skipped": "not active"}
+    return {"suggestions": refresh_product(product)}
+
+
+@task("suggestions.refresh_all", max_attempts=3, lease=timedelta(hours=2))
+def refresh_all_job() -> dict:
+    """The nightly refresh: every listing's suggestions against the day's market."""
+    return refresh_all()
 
 
 def suggestions_for_need(need_id: int) -> list[Match]:

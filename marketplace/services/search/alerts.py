@@ -1,7 +1,6 @@
 """Saved searches, and the email digests of newly published needs that match them."""
 
-import smtplib
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass
 from datetime import datetime, timedelta
 
 from flask import current_app
@@ -11,6 +10,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import joinedload
 
 from marketplace.extensions import db
+from marketplace.jobs import task
 from marketplace.links import external_url
 from marketplace.mail import send_template
 from marketplace.models import AlertFrequency, FinancingNeed, Role, SavedSearch, User, utcnow
@@ -32,14 +32,13 @@ DIGEST_ITEMS = 20
 
 @dataclass
 class AlertRun:
-    """What one `flask alerts send` did."""
+    """What one run of the alerts (the scheduled job or `flask alerts send`) did."""
 
     checked: int = 0
     due: int = 0
     sent: int = 0
     needs: int = 0
     skipped: int = 0
-    failed: int = 0
 
 
 def saved_searches_of(user: User) -> list[SavedSearch]:
@@ -110,9 +109,12 @@ def _may_receive_alerts(user) -> bool:
 
 
 def send_due_alerts(now: datetime | None = None) -> AlertRun:
-    """Email each due digest that has new matches and mark its period covered, in one commit."""
-    # A due search with nothing new gets no email, but its period is covered all the same; a
-    # failed email leaves its period open for the next run.
+    """Email each due digest that has new matches and mark its period covered, in one commit.
+
+    The e-mails are background jobs of the same commit: a run that fails sends nothing and covers
+    no period, and a second run in the same period finds nothing due (it sends nothing twice).
+    """
+    # A due search with nothing new gets no email, but its period is covered all the same.
     now, run = now or utcnow(), AlertRun()
     geo = search.geography()
     statement = (
@@ -131,8 +133,8 @@ def send_due_alerts(now: datetime | None = None) -> AlertRun:
             run.skipped += 1
         elif is_due(saved, now):
             run.due += 1
-            if _send_digest(saved, now, geo, run):
-                saved.last_sent_at = now
+            _send_digest(saved, now, geo, run)
+            saved.last_sent_at = now
     db.session.commit()
     return run
 
@@ -154,13 +156,13 @@ def _published_between(filters, after: datetime, until: datetime, geo) -> tuple[
     return total or 0, list(newest)
 
 
-def _send_digest(saved: SavedSearch, now: datetime, geo, run: AlertRun) -> bool:
-    """Send one digest when there is something new; False only when sending failed."""
+def _send_digest(saved: SavedSearch, now: datetime, geo, run: AlertRun) -> None:
+    """Ask for one digest when there is something new since the search's period began."""
     since = period_start(saved)
     filters = search.parse_filters(saved.filters, "needs", geo)
     total, needs = _published_between(filters, since, now, geo)
     if not total:
-        return True
+        return
     user = saved.user
     subject = lazy_ngettext(
         "%(num)d new financing need for “%(name)s”",
@@ -168,26 +170,25 @@ def _send_digest(saved: SavedSearch, now: datetime, geo, run: AlertRun) -> bool:
         total,
         name=saved.name,
     )
-    try:
-        send_template(
-            user.email,
-            user.locale,
-            subject,
-            "alert_digest",
-            user=user,
-            saved=saved,
-            needs=needs,
-            total=total,
-            since=since,
-            search_url=external_url("search.needs", **filters.to_params()),
-            saved_url=external_url("search.saved"),
-        )
-    except (OSError, smtplib.SMTPException):
-        current_app.logger.exception(
-            "alert digest not sent", extra={"extra_fields": {"saved_search_id": saved.id}}
-        )
-        run.failed += 1
-        return False
+    send_template(
+        user.email,
+        user.locale,
+        subject,
+        "alert_digest",
+        user=user,
+        saved=saved,
+        needs=needs,
+        total=total,
+        since=since,
+        search_url=external_url("search.needs", **filters.to_params()),
+        saved_url=external_url("search.saved"),
+    )
     run.sent += 1
     run.needs += total
-    return True
+
+
+@task("alerts.send_due", max_attempts=3)
+def send_due_alerts_job() -> dict:
+    """The scheduled run: links are built on SITE_URL, outside any web request."""
+    with current_app.test_request_context(base_url=current_app.config["SITE_URL"]):
+        return asdict(send_due_alerts())
