@@ -3,19 +3,18 @@ limits keep refusing (counted in this process meanwhile), and counting returns t
 is back. Uses its own throwaway redis-server, which it stops and starts."""
 
 import time
-from pathlib import Path
 
 import pytest
 import redis as redis_client
 
-from bench.stack import REDIS_SERVER, Redis
 from marketplace import create_app
 from marketplace.extensions import limiter
 from tests.conftest import post_form
 from tests.factories import PASSWORD, make_user
+from tests.redis_server import RedisServer
 
 pytestmark = pytest.mark.skipif(
-    not Path(REDIS_SERVER).exists(), reason=f"redis-server not found at {REDIS_SERVER}"
+    not RedisServer().available, reason="redis-server not found (apt-get install redis-server)"
 )
 PER_ADDRESS = 8
 FREE_FAILURES = 3
@@ -24,7 +23,9 @@ FREE_FAILURES = 3
 @pytest.fixture
 def redis_app(app):
     """An app on the suite's database whose limiter and sign-in counters live in its own Redis."""
-    with Redis() as server:
+    server = RedisServer()
+    server.start()
+    try:
         limited = create_app(
             "testing",
             SQLALCHEMY_DATABASE_URI=app.config["SQLALCHEMY_DATABASE_URI"],
@@ -32,10 +33,10 @@ def redis_app(app):
             LOGIN_LIMIT_PER_IP=f"{PER_ADDRESS} per 10 minutes",
             LOGIN_FREE_FAILURES=FREE_FAILURES,
         )
-        try:
-            yield limited, server
-        finally:
-            limiter.init_app(app)  # the limiter is one object: give it back its memory storage
+        yield limited, server
+    finally:
+        server.stop()
+        limiter.init_app(app)  # the limiter is one object: give it back its memory storage
 
 
 def sign_in(client, address: str, email: str, password: str):
@@ -43,7 +44,7 @@ def sign_in(client, address: str, email: str, password: str):
     return post_form(client, "/auth/login", form, environ_base={"REMOTE_ADDR": address})
 
 
-def keys_in(server: Redis, pattern: str) -> list[bytes]:
+def keys_in(server: RedisServer, pattern: str) -> list[bytes]:
     return redis_client.Redis.from_url(server.url).keys(pattern)
 
 
