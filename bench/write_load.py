@@ -183,12 +183,13 @@ def main() -> None:
                 log(f"load: {args.users} users for {args.seconds:.0f} s on {web.base_url}")
                 ledger, marks = run_load(args, accounts, web.base_url, pg, redis)
                 jobs = wait_for_jobs(pg.url) if queue else {}
-                log_tail = web.log()[-2000:]
+                server_log = [line for line in web.log().splitlines() if "unhandled error" in line]
         counted = count_writes(pg.url, ledger)
         jobs = {**jobs, **(job_figures(pg.url, marks) if queue else {"job_queue": "absent"})}
     result = figures(args, ledger, marks, counted, jobs)
     if result["server_errors"]:
-        log("gunicorn log tail:\n" + log_tail)
+        log("server errors: " + ", ".join(ledger.errors[:10]))
+        log("logged errors:\n" + "\n".join(line[:3000] for line in server_log[:5]))
     print(json.dumps(result))
 
 

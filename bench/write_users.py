@@ -60,11 +60,14 @@ class Ledger:
     responses: list[tuple[float, int]] = field(default_factory=list)
     writes: list[Write] = field(default_factory=list)
     refused: int = 0  # answered with a reason (409 conflict, already done): nothing written
+    errors: list[str] = field(default_factory=list)  # "500 GET /path" of every server error
     lock: threading.Lock = field(default_factory=threading.Lock)
 
-    def response(self, status: int) -> None:
+    def response(self, status: int, what: str = "") -> None:
         with self.lock:
             self.responses.append((time.monotonic(), status))
+            if status >= 500 and status != 503:
+                self.errors.append(f"{status} {what}")
 
     def write(self, write: Write) -> None:
         with self.lock:
@@ -96,7 +99,7 @@ class User:
         except requests.RequestException as error:
             self.ledger.response(0)
             raise Unavailable(str(error)) from error
-        self.ledger.response(response.status_code)
+        self.ledger.response(response.status_code, f"{method} {path}")
         if response.status_code == 503:
             raise Unavailable("503")
         return response

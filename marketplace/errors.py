@@ -37,9 +37,10 @@ MESSAGES = {
     ),
     503: (
         _l("Temporarily unavailable"),
+        # Not "nothing was saved": a commit can succeed and its answer still be lost.
         _l(
-            "The site cannot reach its database just now, so this page could not be shown "
-            "and nothing was saved. Please try again in a few seconds."
+            "The site cannot reach its database just now. Please try again in a few seconds; "
+            "if you were saving a change, check first whether it was saved."
         ),
     ),
 }

@@ -91,7 +91,7 @@ def test_a_stopped_database_is_a_friendly_503_and_the_same_app_recovers(stoppabl
         assert page.status_code == 503 and page.headers["Retry-After"] == "5"
         assert UNAVAILABLE["zh-CN"] in page.get_data(as_text=True)
         saved = client.post("/owner/needs/new", data={**NEED, "csrf_token": token})
-        assert saved.status_code == 503 and "没有保存任何内容" in saved.get_data(as_text=True)
+        assert saved.status_code == 503 and "请先确认是否已保存" in saved.get_data(as_text=True)
         api = client.get("/owner/", headers={"Accept": "application/json"})
         assert api.status_code == 503 and api.mimetype == "application/problem+json"
         assert api.json["status"] == 503 and api.json["title"] == "暂时无法使用"
