@@ -183,14 +183,22 @@ def main() -> None:
                 log(f"load: {args.users} users for {args.seconds:.0f} s on {web.base_url}")
                 ledger, marks = run_load(args, accounts, web.base_url, pg, redis)
                 jobs = wait_for_jobs(pg.url) if queue else {}
-                server_log = [line for line in web.log().splitlines() if "unhandled error" in line]
+                server_log = tracebacks(web.log())
         counted = count_writes(pg.url, ledger)
         jobs = {**jobs, **(job_figures(pg.url, marks) if queue else {"job_queue": "absent"})}
     result = figures(args, ledger, marks, counted, jobs)
     if result["server_errors"]:
         log("server errors: " + ", ".join(ledger.errors[:10]))
-        log("logged errors:\n" + "\n".join(line[:3000] for line in server_log[:5]))
+        log("tracebacks:\n" + "\n\n".join(server_log[:3]))
     print(json.dumps(result))
+
+
+def tracebacks(server_log: str) -> list[str]:
+    """Each traceback gunicorn or the app printed (40 lines each), but the queue's hand-over."""
+    lines = server_log.splitlines()
+    found = [i for i, line in enumerate(lines) if line.startswith("Traceback")]
+    blocks = ["\n".join(lines[i : i + 40]) for i in found]
+    return [block for block in blocks if "could not hand over" not in block]
 
 
 def _threads(args) -> list[str]:
