@@ -80,6 +80,17 @@ def register(app: Flask) -> None:
             return handle_unexpected(error)
         return database_unavailable_response(app, error)
 
+    @app.teardown_appcontext
+    def release_session(_error):
+        # Runs before Flask-SQLAlchemy's own removal: when PostgreSQL terminated the connection
+        # after the response was built, the ROLLBACK of the clean-up would fail and turn an
+        # answered request into a 500 from the server. Drop the dead connection instead.
+        try:
+            db.session.remove()
+        except DBAPIError:
+            db.session.invalidate()
+            db.session.remove()
+
     @app.errorhandler(Exception)
     def handle_unexpected(error: Exception):
         db.session.rollback()
