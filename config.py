@@ -71,6 +71,14 @@ class Config:
     RATELIMIT_STORAGE_URI = os.environ.get("RATELIMIT_STORAGE_URI", "memory://")
     RATELIMIT_SHARED_STORAGE_REQUIRED = False
     RATELIMIT_HEADERS_ENABLED = True
+    # Redis unreachable: every limit keeps counting in each process's memory (guessing stays
+    # bounded by processes x limit) and Redis is tried again with back-off; never a 500.
+    RATELIMIT_IN_MEMORY_FALLBACK_ENABLED = True
+    # Empty on purpose: fallback limits would replace each route's own, the sign-in limits too.
+    RATELIMIT_IN_MEMORY_FALLBACK: list[str] = []
+    RATELIMIT_SWALLOW_ERRORS = True
+    # A Redis that does not answer costs a sign-in at most a second, not a hung worker.
+    RATELIMIT_STORAGE_OPTIONS = {"socket_connect_timeout": 1, "socket_timeout": 1}
     LOGIN_LIMIT_PER_IP = os.environ.get("LOGIN_LIMIT_PER_IP", "20 per 10 minutes")
     # Failed sign-ins per (account, client address): free ones, then a doubling back-off (seconds).
     LOGIN_FREE_FAILURES = int(os.environ.get("LOGIN_FREE_FAILURES", "5"))
@@ -94,6 +102,10 @@ class Config:
     STRIPE_SECRET_KEY = os.environ.get("STRIPE_SECRET_KEY")
     STRIPE_WEBHOOK_SECRET = os.environ.get("STRIPE_WEBHOOK_SECRET")
     STRIPE_API_BASE = os.environ.get("STRIPE_API_BASE")
+    # Seconds to wait for one answer from Stripe, and how often to try again (same idempotency
+    # key) after a timeout or a 5xx: a page waits at most about (retries + 1) x timeout.
+    STRIPE_TIMEOUT_SECONDS = float(os.environ.get("STRIPE_TIMEOUT_SECONDS", "10"))
+    STRIPE_MAX_NETWORK_RETRIES = int(os.environ.get("STRIPE_MAX_NETWORK_RETRIES", "1"))
 
     LOG_LEVEL = os.environ.get("LOG_LEVEL", "INFO")
 

@@ -1,10 +1,18 @@
 """Friendly, translated error pages (HTML) or JSON for API callers; never a stack trace."""
 
-from flask import Flask, jsonify, render_template, request
+from flask import Flask, current_app, g, jsonify, make_response, render_template, request, session
+from flask_babel import force_locale
 from flask_babel import lazy_gettext as _l
+from sqlalchemy import inspect
+from sqlalchemy.exc import DBAPIError, InterfaceError, OperationalError, SQLAlchemyError
 from werkzeug.exceptions import HTTPException, SecurityError
 
 from marketplace.extensions import db
+from marketplace.i18n import locale_from_header
+
+# Seconds a client is asked to wait when the database is down: a restart or a fail-over of
+# PostgreSQL takes a few, and the pool (pool_pre_ping) reconnects on the next request.
+DATABASE_RETRY_AFTER = 5
 
 MESSAGES = {
     400: (
@@ -26,6 +34,14 @@ MESSAGES = {
     500: (
         _l("Something went wrong"),
         _l("An unexpected error occurred. It has been logged and we will look into it."),
+    ),
+    503: (
+        _l("Temporarily unavailable"),
+        # Not "nothing was saved": a commit can succeed and its answer still be lost.
+        _l(
+            "The site cannot reach its database just now. Please try again in a few seconds; "
+            "if you were saving a change, check first whether it was saved."
+        ),
     ),
 }
 
@@ -58,11 +74,78 @@ def register(app: Flask) -> None:
             detail = str(_l("The file is larger than %(mb)d MB.", mb=app.config["MAX_UPLOAD_MB"]))
         return render_error(error.code or 500, detail)
 
+    @app.errorhandler(DBAPIError)
+    def handle_database_error(error: DBAPIError):
+        if not database_unavailable(error):
+            return handle_unexpected(error)
+        return database_unavailable_response(app, error)
+
+    @app.teardown_appcontext
+    def release_session(_error):
+        # Runs before Flask-SQLAlchemy's own removal: when PostgreSQL terminated the connection
+        # after the response was built, the ROLLBACK of the clean-up would fail and turn an
+        # answered request into a 500 from the server. Drop the dead connection instead.
+        try:
+            db.session.remove()
+        except DBAPIError:
+            db.session.invalidate()
+            db.session.remove()
+
     @app.errorhandler(Exception)
     def handle_unexpected(error: Exception):
         db.session.rollback()
         app.logger.exception("unhandled error")
         return render_error(500)
+
+
+def database_unavailable(error: DBAPIError) -> bool:
+    """True when the database could not be reached (down, restarting, connection lost)."""
+    return isinstance(error, OperationalError | InterfaceError) or error.connection_invalidated
+
+
+def database_unavailable_response(app: Flask, error: DBAPIError):
+    """A 503 with Retry-After, in the reader's language, built without touching the database."""
+    locale = _locale_without_database()
+    # Templates read current_user, whose loading (or refreshing, after the rollback) would query
+    # the database again: this response is built for an anonymous reader.
+    g._login_user = app.login_manager.anonymous_user()
+    try:
+        db.session.rollback()
+    except SQLAlchemyError:
+        db.session.close()  # the connection is gone; the pool replaces it on the next request
+    # One line, no stack trace: during an outage every request fails the same way.
+    app.logger.warning("database unavailable: %s", str(error.orig or error).splitlines()[0])
+    with force_locale(locale):
+        response = _unavailable_response()
+    response.headers["Retry-After"] = str(DATABASE_RETRY_AFTER)
+    return response
+
+
+def _unavailable_response():
+    title, message = MESSAGES[503]
+    if wants_json():
+        problem = {"type": "about:blank", "title": str(title), "status": 503}
+        response = jsonify(**problem, error=str(title), detail=str(message))
+        response.mimetype = "application/problem+json"
+        response.status_code = 503
+        return response
+    page = render_template("errors/unavailable.html", title=title, message=message)
+    return make_response(page, 503)
+
+
+def _locale_without_database() -> str:
+    """The signed-in user's language if already loaded, else the session's or the browser's."""
+    user = g.get("_login_user")
+    state = inspect(user, raiseerr=False) if user is not None else None
+    chosen = state.dict.get("locale") if state is not None else None
+    chosen = chosen or session.get("locale")
+    if chosen in current_app.config["LANGUAGES"]:
+        return chosen
+    for tag, _quality in request.accept_languages:
+        locale = locale_from_header(tag)
+        if locale:
+            return locale
+    return "en"
 
 
 def _is_custom(error: HTTPException) -> bool:

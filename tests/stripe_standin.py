@@ -4,6 +4,11 @@ It answers the endpoints our gateway calls with Stripe-shaped JSON, records ever
 (form parameters decoded into nested dicts, as Stripe reads them), and, like Stripe, replays the
 first response when an Idempotency-Key comes again with the same parameters and refuses it with
 different ones. Creating calls must carry one of our own keys (the SDK would otherwise invent one).
+
+Two outages can be switched on (`outage`): "500", an error in front of the API (nothing executed,
+so, as at Stripe, no result is saved for the key), and "hang", where the call is executed and its
+result saved but the answer comes only after `hang_seconds`, when the client has given up: the
+case where only the idempotency key stops a retry from charging twice.
 """
 
 import itertools
@@ -26,6 +31,7 @@ class Recorded:
     params: dict
     idempotency_key: str | None
     replayed: bool = False
+    status: int = 200
 
 
 class StripeError(Exception):
@@ -65,6 +71,8 @@ class StripeStandin:
         self._ids = itertools.count(1)
         self._lock = threading.Lock()
         self._server: ThreadingHTTPServer | None = None
+        self.outage: str | None = None  # None, "500" or "hang"
+        self.hang_seconds = 2.0
 
     def start(self) -> "StripeStandin":
         self._server = ThreadingHTTPServer(("127.0.0.1", 0), _handler_for(self))
@@ -87,6 +95,7 @@ class StripeStandin:
             self.objects.clear()
             self.invoice_payments.clear()
             self._replies.clear()
+            self.outage = None
 
     def calls(self, method: str, path: str) -> list[Recorded]:
         """Requests to one endpoint; a trailing `*` matches any id in the path."""
@@ -112,6 +121,9 @@ class StripeStandin:
         key = headers.get("Idempotency-Key")
         if not (headers.get("Authorization") or "").startswith("Bearer sk_test_"):
             return 401, _error("invalid_request_error", "Invalid API Key provided.")
+        if self.outage == "500":
+            self.requests.append(Recorded(method, path, params, key, status=500))
+            return 500, _error("api_error", "standin: an internal error; nothing was executed")
         with self._lock:
             if method == "POST":
                 replay = self._replay(key, path, params)
@@ -326,13 +338,18 @@ def _handler_for(standin: StripeStandin):
             else:
                 pairs = parse_qsl(parts.query, keep_blank_values=True)
             status, body = standin.handle(method, parts.path, decode_form(pairs), self.headers)
+            if standin.outage == "hang":
+                time.sleep(standin.hang_seconds)  # done and saved, but the client stopped waiting
             payload = json.dumps(body).encode()
-            self.send_response(status)
-            self.send_header("Content-Type", "application/json")
-            self.send_header("Content-Length", str(len(payload)))
-            self.send_header("Request-Id", f"req_standin_{len(standin.requests)}")
-            self.end_headers()
-            self.wfile.write(payload)
+            try:
+                self.send_response(status)
+                self.send_header("Content-Type", "application/json")
+                self.send_header("Content-Length", str(len(payload)))
+                self.send_header("Request-Id", f"req_standin_{len(standin.requests)}")
+                self.end_headers()
+                self.wfile.write(payload)
+            except (BrokenPipeError, ConnectionResetError):
+                pass  # the client timed out and closed the connection
 
         def do_GET(self):  # noqa: N802 (the name http.server calls)
             self._answer("GET")

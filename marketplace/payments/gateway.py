@@ -6,10 +6,18 @@ from decimal import Decimal
 
 import stripe
 from flask import current_app
+from flask_babel import lazy_gettext as _l
 
 from marketplace.payments.money import stripe_currency, to_minor
 
 log = logging.getLogger(__name__)
+
+# What a user reads when Stripe answers 5xx or not at all: every call that creates something
+# carries our idempotency key, so trying again never charges (or refunds) twice.
+STRIPE_UNAVAILABLE = _l(
+    "Stripe, our payment provider, is not answering just now. Please try again in a few "
+    "minutes: nothing has been charged, and trying again never charges twice."
+)
 
 
 class GatewayError(Exception):
@@ -43,16 +51,32 @@ class CheckoutRequest:
 class StripeGateway:
     """Creates Checkout Sessions, portal sessions, invoices and refunds; always with a key."""
 
-    def __init__(self, secret_key: str, api_base: str | None = None, retries: int = 2):
+    def __init__(
+        self, secret_key: str, api_base: str | None = None, retries: int = 1, timeout: float = 10.0
+    ):
         options = {"base_addresses": {"api": api_base.rstrip("/")}} if api_base else {}
-        # Retries are safe because every creating call carries our idempotency key.
-        self._client = stripe.StripeClient(secret_key, max_network_retries=retries, **options)
+        # Retries are safe because every creating call carries our idempotency key. The timeout
+        # bounds a request's wait on Stripe to about (retries + 1) x timeout, well inside the
+        # web worker's own timeout (the SDK's default is 80 s per try).
+        self._client = stripe.StripeClient(
+            secret_key,
+            max_network_retries=retries,
+            http_client=stripe.RequestsClient(timeout=timeout),
+            **options,
+        )
 
     @classmethod
     def from_config(cls, config) -> "StripeGateway | None":
         """A gateway for the configured key, or None when payments are not configured."""
         key = config.get("STRIPE_SECRET_KEY")
-        return cls(key, config.get("STRIPE_API_BASE")) if key else None
+        if not key:
+            return None
+        return cls(
+            key,
+            config.get("STRIPE_API_BASE"),
+            retries=int(config.get("STRIPE_MAX_NETWORK_RETRIES", 1)),
+            timeout=float(config.get("STRIPE_TIMEOUT_SECONDS", 10)),
+        )
 
     def _call(self, method, *args, **kwargs) -> dict:
         try:
@@ -63,6 +87,8 @@ class StripeGateway:
                 isinstance(error, stripe.APIConnectionError | stripe.RateLimitError)
                 or (error.http_status or 0) >= 500
             )
+            if retryable:
+                raise GatewayError(str(STRIPE_UNAVAILABLE), retryable) from error
             raise GatewayError(
                 error.user_message or "Stripe could not complete the request.", retryable
             ) from error
@@ -214,7 +240,15 @@ def _checkout_params(request: CheckoutRequest) -> dict:
 def get_gateway() -> StripeGateway | None:
     """The app's gateway, built on first use from config (never at start-up); None if unset."""
     config = current_app.config
-    cache_key = (config.get("STRIPE_SECRET_KEY"), config.get("STRIPE_API_BASE"))
+    cache_key = tuple(
+        config.get(name)
+        for name in (
+            "STRIPE_SECRET_KEY",
+            "STRIPE_API_BASE",
+            "STRIPE_MAX_NETWORK_RETRIES",
+            "STRIPE_TIMEOUT_SECONDS",
+        )
+    )
     cached = current_app.extensions.get("stripe_gateway")
     if cached is None or cached[0] != cache_key:
         cached = (cache_key, StripeGateway.from_config(config))

@@ -36,7 +36,13 @@ from marketplace.services.payments.fees import (
     default_currency,
     fee_schedule,
 )
-from marketplace.services.payments.stripe_calls import STAFF, gateway_or_409, metadata, new_key
+from marketplace.services.payments.stripe_calls import (
+    STAFF,
+    gateway_failure,
+    gateway_or_409,
+    metadata,
+    new_key,
+)
 
 LIVE_MEMBERSHIP = (MembershipStatus.ACTIVE, MembershipStatus.PAST_DUE)
 # Stripe keeps a Checkout page open for at least 30 minutes; ours closes after an hour, and a
@@ -127,8 +133,8 @@ def _checkout(payment: Payment, mode: str, name: str, **fields) -> str:
         session = gateway_or_409().create_checkout_session(request, payment.idempotency_key)
     except GatewayError as error:
         _give_up(payment, error)
-        raise ServiceError(
-            _l("Stripe could not open the payment page: %(error)s", error=str(error)), 502
+        raise gateway_failure(
+            error, _l("Stripe could not open the payment page: %(error)s", error=str(error))
         ) from error
     payment.stripe_checkout_session_id = session["id"]
     payment.stripe_object_created = payment.stripe_object_created or session.get("created")
@@ -204,8 +210,8 @@ def portal_url(user: User) -> str:
             organisation.stripe_customer_id, external_url("billing.membership"), new_key("portal")
         )
     except GatewayError as error:
-        raise ServiceError(
-            _l("Stripe could not open the portal: %(error)s", error=str(error)), 502
+        raise gateway_failure(
+            error, _l("Stripe could not open the portal: %(error)s", error=str(error))
         ) from error
 
 

@@ -11,7 +11,7 @@ from marketplace.payments.gateway import GatewayError
 from marketplace.payments.money import to_minor
 from marketplace.services import ServiceError, transactional
 from marketplace.services.accounts.audit import record
-from marketplace.services.payments.stripe_calls import gateway_or_409, metadata
+from marketplace.services.payments.stripe_calls import gateway_failure, gateway_or_409, metadata
 
 REFUNDABLE = (PaymentStatus.PAID, PaymentStatus.PARTIALLY_REFUNDED)
 
@@ -43,8 +43,8 @@ def refund(payment: Payment, amount: Decimal | None, reason: str, actor: User) -
         db.session.commit()
         created = gateway.create_refund(intent, amount, payment.currency, metadata(payment), key)
     except GatewayError as error:
-        raise ServiceError(
-            _l("Stripe refused the refund: %(error)s", error=str(error)), 502
+        raise gateway_failure(
+            error, _l("Stripe refused the refund: %(error)s", error=str(error))
         ) from error
     record("payment.refund_created", actor=actor, target=payment, refund=created["id"])
     db.session.commit()

@@ -5,7 +5,7 @@ import uuid
 from flask_babel import lazy_gettext as _l
 
 from marketplace.models import Payment, Role
-from marketplace.payments.gateway import get_gateway
+from marketplace.payments.gateway import GatewayError, get_gateway
 from marketplace.services import ServiceError
 
 STAFF = (Role.BROKER, Role.ADMIN)
@@ -17,6 +17,14 @@ def gateway_or_409():
     if gateway is None:
         raise ServiceError(_l("Payments are not configured on this site."), 409)
     return gateway
+
+
+def gateway_failure(error: GatewayError, refused) -> ServiceError:
+    """What the user reads: Stripe not answering (try again; the same key is reused) or the
+    reason Stripe refused the call (`refused`)."""
+    if error.retryable:
+        return ServiceError(str(error), 503)
+    return ServiceError(refused, 502)
 
 
 def new_key(purpose: str) -> str:

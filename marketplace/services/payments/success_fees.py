@@ -21,7 +21,13 @@ from marketplace.payments.gateway import GatewayError
 from marketplace.payments.money import exponent
 from marketplace.services import ServiceError, transactional
 from marketplace.services.accounts.audit import record
-from marketplace.services.payments.stripe_calls import STAFF, gateway_or_409, metadata, new_key
+from marketplace.services.payments.stripe_calls import (
+    STAFF,
+    gateway_failure,
+    gateway_or_409,
+    metadata,
+    new_key,
+)
 
 
 def success_fee_amount(match: Match, percent: Decimal) -> Decimal:
@@ -62,8 +68,8 @@ def raise_success_fee_invoice(match: Match, percent: Decimal, actor: User) -> Pa
         )
         sent = gateway.finalize_and_send_invoice(invoice["id"], payment.idempotency_key)
     except GatewayError as error:
-        raise ServiceError(
-            _l("Stripe could not raise the invoice: %(error)s", error=str(error)), 502
+        raise gateway_failure(
+            error, _l("Stripe could not raise the invoice: %(error)s", error=str(error))
         ) from error
     payment.receipt_url = sent.get("hosted_invoice_url")
     payment.stripe_object_created = sent.get("created")
