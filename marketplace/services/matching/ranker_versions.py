@@ -77,13 +77,13 @@ def train(actor: User | None = None, seed: int = 0) -> dict:
             "held out to evaluate the new model",
         }
     needs, products = _listings_for(labelled)
-    active = ranker.active_model()
+    active, rates = ranker.active_model(), usd_rates()
     result = matching.train(
-        [ranker.need_record(n) for n in needs],
-        [ranker.product_record(p) for p in products],
+        [ranker.need_record(n, rates) for n in needs],
+        [ranker.product_record(p, rates) for p in products],
         labelled,
         active=active,
-        usd_rates=usd_rates(),
+        usd_rates=rates,
         seed=seed,
     )
     if result.model is None:
