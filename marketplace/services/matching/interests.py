@@ -2,6 +2,7 @@
 
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import select
+from sqlalchemy.orm import load_only
 
 from marketplace.extensions import db
 from marketplace.models import (
@@ -83,11 +84,16 @@ def _check_parties(user: User, need: FinancingNeed, product: FinanceProduct) -> 
 
 
 def own_open_listings(user: User) -> list:
-    """The listings a user can offer when expressing interest: active products or open needs."""
+    """The listings a user can offer when expressing interest: active products or open needs.
+
+    Only ids and names are loaded: an investor may have a thousand products, each with JSON
+    columns that would otherwise be parsed for every page showing the interest form."""
     if user.role == Role.INVESTOR:
         return list(
             db.session.scalars(
-                select(FinanceProduct).where(
+                select(FinanceProduct)
+                .options(load_only(FinanceProduct.name_en, FinanceProduct.name_zh))
+                .where(
                     FinanceProduct.organisation_id == user.organisation_id,
                     FinanceProduct.status == ProductStatus.ACTIVE,
                 )
@@ -95,7 +101,9 @@ def own_open_listings(user: User) -> list:
         )
     return list(
         db.session.scalars(
-            select(FinancingNeed).where(
+            select(FinancingNeed)
+            .options(load_only(FinancingNeed.title_en, FinancingNeed.title_zh))
+            .where(
                 FinancingNeed.organisation_id == user.organisation_id,
                 FinancingNeed.status.in_(OPEN_NEED),
             )

@@ -15,6 +15,7 @@ from marketplace.models import (
     Match,
     MatchEvent,
     MatchStatus,
+    ProductStatus,
     RankerModel,
     User,
     utcnow,
@@ -49,13 +50,19 @@ def decisions() -> list[dict]:
 
 
 def _listings_for(labelled: list[dict]):
-    need_ids = {d["need"] for d in labelled} | {n.id for n in ranker.matchable_needs()}
-    product_ids = {d["product"] for d in labelled} | {p.id for p in ranker.active_products()}
+    """The decided listings and every matchable one (by status, not by a list of ids: at
+    100,000 needs that list overflows PostgreSQL's 65,535 query parameters)."""
+    need_ids = sorted({d["need"] for d in labelled})
+    product_ids = sorted({d["product"] for d in labelled})
     needs = db.session.scalars(
-        select(FinancingNeed).where(FinancingNeed.id.in_(need_ids)).order_by(FinancingNeed.id)
+        select(FinancingNeed)
+        .where(FinancingNeed.status.in_(ranker.MATCHABLE_NEEDS) | FinancingNeed.id.in_(need_ids))
+        .order_by(FinancingNeed.id)
     ).all()
     products = db.session.scalars(
-        select(FinanceProduct).where(FinanceProduct.id.in_(product_ids)).order_by(FinanceProduct.id)
+        select(FinanceProduct)
+        .where((FinanceProduct.status == ProductStatus.ACTIVE) | FinanceProduct.id.in_(product_ids))
+        .order_by(FinanceProduct.id)
     ).all()
     return needs, products
 
