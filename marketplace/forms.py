@@ -268,11 +268,7 @@ def interest_form_for(user, need_id: int | None = None, product_id: int | None =
         return None
     if (user.role == Role.INVESTOR) != bool(need_id):
         return None
-    locale = current_locale()
-    choices = [
-        (item.id, item.name_for(locale) if user.role == Role.INVESTOR else item.title_for(locale))
-        for item in own_open_listings(user)
-    ]
+    choices = own_open_listings(user, current_locale())
     if not choices:
         return None
     form = InterestForm(need_id=need_id, product_id=product_id)
