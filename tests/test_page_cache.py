@@ -247,3 +247,23 @@ def test_each_page_and_query_has_its_own_entry(app, client, owner):
     assert "Narrow the results" in browse and "On the platform now" not in browse
     assert "Entry solar" in client.get("/needs?sector=solar").text
     assert "Entry solar" not in client.get("/needs?sector=wind").text
+
+
+def test_the_cached_review_queue_follows_new_suggestions_and_decisions(
+    app, client, owner, login_as
+):
+    from marketplace.models import Match, MatchStatus
+    from tests.factories import make_match
+
+    investor = make_user(app, Role.INVESTOR)
+    product = make_product(app, investor, name_en="Queue loan")
+    first = make_match(app, _publish(app, owner, "Queued wind farm"), product)
+    login_as(make_user(app, Role.BROKER))
+    page = client.get("/broker/queue").text
+    assert "Queued wind farm" in page and "1 suggested matches" in page
+    make_match(app, _publish(app, owner, "Second queued hydro"), product)
+    page = client.get("/broker/queue").text
+    assert "Second queued hydro" in page and "2 suggested matches" in page
+    _update(app, Match, first.id, status=MatchStatus.REJECTED)
+    page = client.get("/broker/queue").text
+    assert "Queued wind farm" not in page and "1 suggested matches" in page
