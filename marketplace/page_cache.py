@@ -126,7 +126,7 @@ def _whole_page_request() -> bool:
 
 
 def bump() -> str:
-    """Make every cached fragment stale (after a write the need revision does not see)."""
+    """Make every cached page, fragment and figure stale (after a committed write)."""
     # A random token, not an increment: a counter that expired or was evicted and counted up
     # again could meet a fragment stored under the same number before a write.
     token = secrets.token_hex(8)
