@@ -109,6 +109,14 @@ class Config:
 
     LOG_LEVEL = os.environ.get("LOG_LEVEL", "INFO")
 
+    # Page fragments everyone sees alike (marketplace/page_cache.py): in Redis when REDIS_URL is
+    # set, shared by every worker and machine; otherwise in each process's memory. Writes
+    # invalidate them at once; the time-to-live bounds what another process may lag behind.
+    CACHE_TYPE = "RedisCache" if REDIS_URL else "SimpleCache"
+    CACHE_REDIS_URL = REDIS_URL
+    CACHE_KEY_PREFIX = "gsr-cache:"
+    CACHE_DEFAULT_TIMEOUT = int(os.environ.get("CACHE_DEFAULT_TIMEOUT", "60"))
+
     # The site's canonical address: every absolute link (e-mails) is built on it, never on the
     # request's Host header. Requests for any other host get a 400 (Flask's TRUSTED_HOSTS).
     SITE_URL = os.environ.get("SITE_URL")
@@ -147,6 +155,7 @@ class TestingConfig(Config):
     SITE_URL = "http://localhost"
     TRUSTED_HOSTS = ["localhost", "127.0.0.1"]
     MFA_REQUIRED_FOR_STAFF = False  # tests that need it turn it on
+    CACHE_TYPE = "SimpleCache"  # this app's own memory, emptied after every test (conftest)
 
 
 class ProductionConfig(Config):

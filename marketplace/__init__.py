@@ -26,6 +26,7 @@ def create_app(config_name: str | None = None, **overrides) -> Flask:
     register_errorhandlers(app)
     register_template_helpers(app)
     register_security(app)
+    register_page_cache(app)
     register_commands(app)
     return app
 
@@ -54,7 +55,17 @@ def register_logging(app: Flask) -> None:
 
 
 def register_extensions(app: Flask) -> None:
-    from marketplace.extensions import babel, bootstrap, csrf, db, limiter, login_manager, migrate
+    from marketplace import page_cache  # noqa: F401  (registers the invalidation on writes)
+    from marketplace.extensions import (
+        babel,
+        bootstrap,
+        cache,
+        csrf,
+        db,
+        limiter,
+        login_manager,
+        migrate,
+    )
     from marketplace.i18n import select_locale
     from marketplace.security import configure_login
     from marketplace.services.listings import changes  # noqa: F401  (registers the revision stamping)
@@ -70,6 +81,7 @@ def register_extensions(app: Flask) -> None:
     csrf.init_app(app)
     babel.init_app(app, locale_selector=select_locale)
     bootstrap.init_app(app)
+    cache.init_app(app)
     limiter.init_app(app)
     login_manager.init_app(app)
     configure_login(login_manager)
@@ -138,6 +150,12 @@ def register_security(app: Flask) -> None:
     register_request_checks(app)
     register_session_lifetimes(app)
     register_proxy_fix(app)
+
+
+def register_page_cache(app: Flask) -> None:
+    from marketplace import page_cache
+
+    page_cache.register(app)
 
 
 def register_commands(app: Flask) -> None:

@@ -56,6 +56,9 @@ RAW_SQL_INDEXES = {
     "ix_financing_needs_newest", "ix_need_search_texts_trigram", "ix_need_search_texts_han_pairs",
     "ix_financing_needs_instruments", "ix_financing_needs_tco2e",
     "ix_financing_needs_tco2e_per_usd",
+    # 0009: the review queue and the home pages.
+    "ix_matches_review_queue", "ix_financing_needs_organisation_updated",
+    "ix_finance_products_organisation_status",
 }
 
 

@@ -12,7 +12,7 @@ from flask_migrate import upgrade
 from sqlalchemy import text
 
 from marketplace import create_app
-from marketplace.extensions import db, limiter
+from marketplace.extensions import cache, db, limiter
 from marketplace.services.reference.tables import load_reference_data
 from tests.redis_server import RedisServer
 
@@ -70,6 +70,7 @@ def clean_tables(request):
             else:
                 for table in tables:
                     connection.execute(table.delete())
+        cache.clear()
     limiter.reset()
 
 

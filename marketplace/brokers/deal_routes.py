@@ -4,6 +4,7 @@ from flask import abort, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
 
+from marketplace import page_cache
 from marketplace.brokers import bp
 from marketplace.brokers.forms import BulkDecisionForm
 from marketplace.forms import AdvanceForm, CloseLostForm, CloseWonForm, DecisionForm
@@ -40,10 +41,17 @@ def _filters() -> queue.QueueFilters:
 def review_queue():
     """Suggested matches and expressions of interest waiting for a decision."""
     filters = _filters()
-    matches, total = queue.review_queue(filters)
+    # Every broker sees the same queue: its count (a scan of every suggested match) and its rows
+    # are cached until the next write of a match or a listing.
+    total = page_cache.value("queue-total", lambda: queue.queue_total(filters))
+    rows = page_cache.fragment(
+        "queue-rows",
+        lambda: render_template("brokers/_queue_rows.html", matches=queue.queue_page(filters)),
+    )
     return render_template(
         "brokers/queue.html",
-        matches=matches,
+        rows=rows,
+        has_rows=total > (filters.page - 1) * queue.PAGE_SIZE,
         total=total,
         filters=filters,
         page_size=queue.PAGE_SIZE,

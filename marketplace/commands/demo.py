@@ -32,7 +32,7 @@ def seed_demo(needs: int, products: int, with_history: bool) -> None:
         f"{summary['products_total']} products (+{summary['products_added']})."
     )
     if with_history:
-        history = seed_history(DEMO_ACCOUNTS[2][0])
+        history = seed_history(DEMO_ACCOUNTS[2][0], progress=_tqdm_progress)
         click.echo(
             f"Broker history: {history['suggestions']} suggestions stored, "
             f"{history['accepted']} accepted, {history['rejected']} rejected."

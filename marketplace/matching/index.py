@@ -146,6 +146,17 @@ class Table:
         """Dot product of one TF-IDF row with every row of this table, reading only its columns."""
         return self.text_columns()[:, query.indices] @ query.data
 
+    def weights(self, row: int) -> dict[int, float]:
+        """One row's TF-IDF weights by n-gram bucket (what TextVectoriser.shared_terms reads)."""
+        start, end = self.text.indptr[row], self.text.indptr[row + 1]
+        buckets, values = self.text.indices[start:end], self.text.data[start:end]
+        return dict(zip(buckets.tolist(), values.tolist(), strict=True))
+
+    def weights_of(self, record) -> dict[int, float] | None:
+        """The weights of this very record when the table holds it (None for a new one)."""
+        row = self.row_of.get(record.id)
+        return self.weights(row) if row is not None and self.records[row] is record else None
+
     def prepare(self) -> None:
         """Build the column-major structures now rather than on the first query."""
         self.text_columns()

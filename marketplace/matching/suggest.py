@@ -10,7 +10,7 @@ import numpy as np
 
 from .candidates import RuleConfig
 from .features import FEATURE_NAMES
-from .index import MatchingIndex
+from .index import MatchingIndex, Table
 from .ranker import RankerModel, Ranking, rank_needs, rank_products
 from .records import Need, Product
 
@@ -53,7 +53,7 @@ def plan_slots(available: int, k: int, seed: int, query_id: Any, explore: bool =
     return slots
 
 
-def _explanation(ranking: Ranking, i: int, model, config, texts, vectoriser) -> dict:
+def _explanation(ranking: Ranking, i: int, model, config, texts, weights, vectoriser) -> dict:
     x = ranking.features[i]
     met = [c for c, v in ranking.met.items() if bool(v[i])]
     missed = [c for c, v in ranking.met.items() if not bool(v[i])]
@@ -83,18 +83,32 @@ def _explanation(ranking: Ranking, i: int, model, config, texts, vectoriser) -> 
         "rule_score": value["rule_score"],
         "text_cosine": value["text_cosine"],
         "contributions": contributions,
-        "shared_terms": vectoriser.shared_terms(*texts),
+        "shared_terms": vectoriser.shared_terms(*texts, weights=weights),
     }
 
 
 def _suggestions(
-    ranking: Ranking, records: list, query, model, config, vectoriser, k, seed, explore
+    ranking: Ranking,
+    tables: tuple[Table, Table],
+    query,
+    model,
+    config,
+    vectoriser,
+    k,
+    seed,
+    explore,
 ) -> list[Suggestion]:
+    """Suggestions from `tables` (items' table, query's table) for the planned slots."""
+    items, query_table = tables
+    query_weights = query_table.weights_of(query)  # the index's TF-IDF rows: no re-transform
     out = []
     slots = plan_slots(len(ranking.rows), k, seed, query.id, explore)
     for shown, (i, is_exploration, propensity) in enumerate(slots, start=1):
-        item = records[int(ranking.rows[i])]
-        texts = (query.text, item.text) if isinstance(query, Need) else (item.text, query.text)
+        row = int(ranking.rows[i])
+        item = items.records[row]
+        pairs = ((query.text, query_weights), (item.text, items.weights(row)))
+        (text_a, weights_a), (text_b, weights_b) = pairs if isinstance(query, Need) else pairs[::-1]
+        texts, weights = (text_a, text_b), (weights_a, weights_b)
         out.append(
             Suggestion(
                 id=item.id,
@@ -102,7 +116,7 @@ def _suggestions(
                 rank=shown,
                 is_exploration=is_exploration,
                 propensity=float(propensity),
-                explanation=_explanation(ranking, i, model, config, texts, vectoriser),
+                explanation=_explanation(ranking, i, model, config, texts, weights, vectoriser),
                 features=dict(zip(FEATURE_NAMES, ranking.features[i].tolist(), strict=True)),
             )
         )
@@ -122,7 +136,15 @@ def suggest_for_need(
     config = model.config if model else config or RuleConfig()
     ranking = rank_products(index, need, model, limit=EXPLORE_POOL[1], config=config)
     return _suggestions(
-        ranking, index.products.records, need, model, config, index.vectoriser, k, seed, explore
+        ranking,
+        (index.products, index.needs),
+        need,
+        model,
+        config,
+        index.vectoriser,
+        k,
+        seed,
+        explore,
     )
 
 
@@ -139,5 +161,13 @@ def suggest_for_product(
     config = model.config if model else config or RuleConfig()
     ranking = rank_needs(index, product, model, limit=EXPLORE_POOL[1], config=config)
     return _suggestions(
-        ranking, index.needs.records, product, model, config, index.vectoriser, k, seed, explore
+        ranking,
+        (index.needs, index.products),
+        product,
+        model,
+        config,
+        index.vectoriser,
+        k,
+        seed,
+        explore,
     )

@@ -115,6 +115,7 @@ class TextVectoriser:
         rare, common = df < max(2, self.min_df * len(texts)), df > max(20, self.max_df * len(texts))
         idf[rare | common] = 0
         self.idf = idf.astype(np.float32)
+        self.__dict__.pop("_memos", None)  # remembered rows were weighted by the old idf
         return self
 
     def transform(self, texts: Sequence[str], progress: bool = False, chunk: int = 20_000):
@@ -131,19 +132,51 @@ class TextVectoriser:
 
     def word_weights(self, word: str, row: sp.csr_matrix) -> float:
         """How much a word's n-grams weigh in one TF-IDF row."""
-        buckets = self.counts([word]).indices
         weights = dict(zip(row.indices.tolist(), row.data.tolist(), strict=True))
-        return sum(weights.get(int(b), 0.0) for b in buckets)
+        return self._weight_of(word, weights)
 
-    def shared_terms(self, text_a: str, text_b: str, limit: int = 5) -> list[str]:
-        """Words (or Chinese character pairs) in both texts, weightiest in the similarity first."""
+    def shared_terms(self, text_a: str, text_b: str, limit: int = 5, weights=(None, None)):
+        """Words (or Chinese character pairs) in both texts, weightiest in the similarity first.
+
+        `weights`: the texts' TF-IDF weights by bucket when known (an index row), else None.
+        """
         shared = sorted(words(text_a) & words(text_b))
         if not shared:
             return []
-        row_a, row_b = self.transform([text_a]), self.transform([text_b])
-        score = {w: self.word_weights(w, row_a) * self.word_weights(w, row_b) for w in shared}
-        idf = {w: float(self.idf[self.counts([w]).indices].mean()) for w in shared}
+        weights_a = self._row_weights(text_a) if weights[0] is None else weights[0]
+        weights_b = self._row_weights(text_b) if weights[1] is None else weights[1]
+        score = {w: self._weight_of(w, weights_a) * self._weight_of(w, weights_b) for w in shared}
+        idf = {w: float(self.idf[self._buckets(w)].mean()) for w in shared}
         return sorted(shared, key=lambda w: (-score[w], -idf[w], w))[:limit]
+
+    # Explanations ask about the same words and texts again and again (a need's text against
+    # each of its ten products): both are remembered, up to MEMO_SIZE of each.
+    MEMO_SIZE = 20_000
+
+    def _memo(self, name: str) -> dict:
+        memo = self.__dict__.setdefault("_memos", {}).setdefault(name, {})
+        if len(memo) > self.MEMO_SIZE:
+            memo.clear()
+        return memo
+
+    def _buckets(self, word: str) -> np.ndarray:
+        memo = self._memo("buckets")
+        if word not in memo:
+            memo[word] = self.counts([word]).indices
+        return memo[word]
+
+    def _row_weights(self, text: str) -> dict[int, float]:
+        memo = self._memo("rows")
+        if text not in memo:
+            row = self.transform([text])
+            memo[text] = dict(zip(row.indices.tolist(), row.data.tolist(), strict=True))
+        return memo[text]
+
+    def _weight_of(self, word: str, weights: dict[int, float]) -> float:
+        return sum(weights.get(int(b), 0.0) for b in self._buckets(word))
+
+    def __getstate__(self) -> dict:
+        return {k: v for k, v in self.__dict__.items() if k != "_memos"}
 
 
 def words(text: str) -> set[str]:

@@ -1,10 +1,11 @@
 """Landing page, listing pages, document downloads and /healthz."""
 
-from flask import abort, jsonify, render_template, request, send_file
+from flask import abort, jsonify, render_template, send_file
 from flask_login import current_user, login_required
 from sqlalchemy import text
 from sqlalchemy.exc import SQLAlchemyError
 
+from marketplace import page_cache
 from marketplace.extensions import db, limiter
 from marketplace.forms import ConfirmForm, DocumentForm, VerificationForm, interest_form_for
 from marketplace.jobs import health
@@ -16,14 +17,19 @@ from marketplace.services.deals import documents
 from marketplace.services.insights import stats
 from marketplace.services.listings import visibility
 from marketplace.services.matching import suggestions
-from marketplace.services.search import search
 
 
 @bp.route("/")
 def index():
-    """Explain the platform and show the newest published needs in summary."""
+    """Explain the platform; show the public figures and the newest published needs."""
     return render_template(
-        "public/index.html",
+        "public/index.html", listings=page_cache.fragment("landing", _landing_listings)
+    )
+
+
+def _landing_listings() -> str:
+    return render_template(
+        "public/_index_listings.html",
         figures=stats.platform_figures(),
         needs=stats.latest_published_needs(limit=6),
     )
@@ -32,12 +38,8 @@ def index():
 @bp.route("/needs")
 def browse_needs():
     """Published needs in summary for everyone, with the same facets investors use."""
-    geo = search.geography()
-    filters = search.parse_filters(request.args.to_dict(flat=False), "needs", geo)
-    result = search.search_needs(filters, search.parse_page(request.args.get("page")), geo)
-    return render_template(
-        "search/needs.html", result=result, form=None, endpoint="public.browse_needs"
-    )
+    results = page_cache.needs_results("public.browse_needs")
+    return render_template("search/needs.html", results=results, form=None)
 
 
 @bp.route("/needs/<int:need_id>")

@@ -6,6 +6,7 @@ from flask import abort, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
 
+from marketplace import page_cache
 from marketplace.models import AlertFrequency
 from marketplace.search import bp
 from marketplace.search.forms import SaveSearchForm
@@ -18,26 +19,31 @@ from marketplace.services.search import alerts, product_search, search
 @role_required(*alerts.SEARCH_ROLES["needs"])
 def needs():
     """Published financing needs, narrowed by the words and facets in the URL."""
-    return _results("needs", search.search_needs)
+    filters = search.parse_filters(request.args.to_dict(flat=False), "needs", search.geography())
+    return render_template(
+        "search/needs.html",
+        results=page_cache.needs_results("search.needs"),
+        form=_save_form(filters),
+    )
 
 
 @bp.get("/products")
 @role_required(*alerts.SEARCH_ROLES["products"])
 def products():
     """Active finance products, narrowed by the words and facets in the URL."""
-    return _results("products", product_search.search_products)
-
-
-def _results(target: str, run):
     geo = search.geography()
-    filters = search.parse_filters(request.args.to_dict(flat=False), target, geo)
-    result = run(filters, search.parse_page(request.args.get("page")), geo)
-    form = SaveSearchForm(
-        target=target,
+    filters = search.parse_filters(request.args.to_dict(flat=False), "products", geo)
+    page = search.parse_page(request.args.get("page"))
+    result = product_search.search_products(filters, page, geo)
+    return render_template("search/products.html", result=result, form=_save_form(filters))
+
+
+def _save_form(filters: search.Filters) -> SaveSearchForm:
+    return SaveSearchForm(
+        target=filters.target,
         query=urlencode(filters.to_params(), doseq=True),
-        frequency="weekly" if target == "needs" else "never",
+        frequency="weekly" if filters.target == "needs" else "never",
     )
-    return render_template(f"search/{target}.html", result=result, form=form)
 
 
 @bp.route("/saved", methods=["GET", "POST"])

@@ -2,14 +2,30 @@
 
 A simulated broker accepts well-fitting suggestions near the top and rejects ones that miss a
 hard constraint, with the matching reason code. Only used by `flask seed-demo`.
+
+The suggestions are those `suggestions.refresh_product` then `refresh_need` would store, in the
+same order (so with the same ids), but scored on the indexed records and written in bulk within
+one transaction: one commit per listing expired every loaded row each time, which made the
+history of 100,000 needs take hours.
 """
 
 import random
+from collections.abc import Callable, Iterable
 
-from sqlalchemy import exists, select
+from sqlalchemy import delete, exists, insert, select, update
 
+from marketplace import matching
 from marketplace.extensions import db
-from marketplace.models import Match, MatchEvent, MatchStatus, RejectReason, Role, User, utcnow
+from marketplace.models import (
+    Match,
+    MatchEvent,
+    MatchSource,
+    MatchStatus,
+    RejectReason,
+    Role,
+    User,
+    utcnow,
+)
 from marketplace.services.deals import deals
 from marketplace.services.matching import ranker, suggestions
 from marketplace.services.matching.events import log_event
@@ -27,9 +43,17 @@ REASON_FOR_MISS = {
 
 # Brokers here treat these as deal-breakers; the others (stage, taxonomy…) as negotiable.
 HARD = ("country", "ticket", "currency", "sector", "tenor")
+BATCH = 2000
+Progress = Callable[[Iterable, int, str], Iterable]
 
 
-def seed_history(broker_email: str, needs_with_history: int = 40) -> dict:
+def _no_progress(items: Iterable, total: int, label: str) -> Iterable:
+    return items
+
+
+def seed_history(
+    broker_email: str, needs_with_history: int = 40, progress: Progress = _no_progress
+) -> dict:
     """Refresh suggestions, then decide some of them once; does nothing when decisions exist."""
     decided = db.session.scalar(
         select(
@@ -38,20 +62,133 @@ def seed_history(broker_email: str, needs_with_history: int = 40) -> dict:
     )
     if decided:
         return {"accepted": 0, "rejected": 0, "suggestions": 0}
-    needs, products = ranker.matchable_needs(), ranker.active_products()
-    index = ranker.build_index(needs, products)
-    stored = sum(suggestions.refresh_product(p, index, None) for p in products)
-    stored += sum(suggestions.refresh_need(n, index, None) for n in needs[:needs_with_history])
+    index = ranker.build_index(ranker.matchable_needs(), ranker.active_products())
+    db.session.expunge_all()  # the index holds plain records; keep the session light
+    model = ranker.active_model()
+    stored = _store_for_products(index, model, progress)
+    history_needs = index.needs.records[:needs_with_history]
+    stored += _store_for_needs(index, model, history_needs)
+    counts = _decide_all([need.id for need in history_needs], broker_email)
+    db.session.commit()
+    return {**counts, "suggestions": stored}
+
+
+def _store_for_products(index, model, progress: Progress) -> int:
+    """What refresh_product stores for every indexed product, in product order."""
+    products = index.products.records
+    if not index.needs.records:
+        return 0
+    _drop_undecided(Match.product_id, [int(p.id) for p in products])
+    writer = _Writer(_existing_pairs(), model)
+    for product in progress(products, len(products), "suggestions"):
+        items = matching.suggest_for_product(
+            index, product, model, k=suggestions.SHOWN, seed=product.id
+        )
+        writer.add(items, lambda item, p=product: (int(item.id), int(p.id)), "rank_for_product")
+    return writer.close()
+
+
+def _store_for_needs(index, model, needs) -> int:
+    """What refresh_need stores for each of these needs (replacing the product side's rows)."""
+    if not index.products.records:
+        return 0
+    stored = 0
+    for need in needs:
+        _drop_undecided(Match.need_id, [int(need.id)])
+        writer = _Writer(_existing_pairs(Match.need_id == need.id), model)
+        items = matching.suggest_for_need(index, need, model, k=suggestions.SHOWN, seed=need.id)
+        writer.add(items, lambda item, n=need: (int(n.id), int(item.id)), "rank_for_need")
+        stored += writer.close()
+    return stored
+
+
+def _drop_undecided(column, ids: list[int]) -> None:
+    """Delete the ranker's undecided suggestions of these listings (decisions are kept)."""
+    for start in range(0, len(ids), BATCH):
+        db.session.execute(
+            delete(Match)
+            .where(
+                column.in_(ids[start : start + BATCH]),
+                Match.status == MatchStatus.SUGGESTED,
+                Match.source == MatchSource.RANKER,
+            )
+            .execution_options(synchronize_session=False)
+        )
+
+
+def _existing_pairs(*where) -> dict[tuple[int, int], tuple[int, MatchStatus]]:
+    """(need id, product id) → (match id, status) of the stored matches left."""
+    rows = db.session.execute(
+        select(Match.need_id, Match.product_id, Match.id, Match.status).where(*where)
+    )
+    return {(r.need_id, r.product_id): (r.id, r.status) for r in rows}
+
+
+class _Writer:
+    """Stores suggestions as refresh_* does: a new row per unseen pair, in batches; a stored
+    undecided pair updated; a decided pair kept as it is."""
+
+    def __init__(self, existing: dict, model):
+        self.existing, self.version = existing, getattr(model, "version", None)
+        self.batch: list[dict] = []
+        self.count = 0
+
+    def add(self, items, pair_of, rank_field: str) -> None:
+        shown_at = utcnow()
+        for item in items:
+            self.count += 1
+            need_id, product_id = pair_of(item)
+            values = {
+                "score": float(item.score),
+                "ranker_version": self.version,
+                "rank_for_need": None,
+                "rank_for_product": None,
+                rank_field: item.rank,
+                "features": item.features,
+                "explanation": item.explanation,
+                "is_exploration": item.is_exploration,
+                "propensity": float(item.propensity),
+                "shown_at": shown_at,
+            }
+            self._store(need_id, product_id, values, rank_field)
+        if len(self.batch) >= BATCH:
+            self._flush()
+
+    def _store(self, need_id: int, product_id: int, values: dict, rank_field: str) -> None:
+        found = self.existing.get((need_id, product_id))
+        if found is None:
+            new = {"need_id": need_id, "product_id": product_id, **values}
+            self.batch.append(
+                {**new, "source": MatchSource.RANKER, "status": MatchStatus.SUGGESTED}
+            )
+        elif found[1] == MatchStatus.SUGGESTED:
+            rank = values.pop(rank_field)
+            values.pop("rank_for_need", None), values.pop("rank_for_product", None)
+            values[rank_field] = rank  # the other direction's rank stays as it was
+            self._flush()  # keep the inserts in order before this update
+            db.session.execute(update(Match).where(Match.id == found[0]).values(values))
+
+    def _flush(self) -> None:
+        if self.batch:
+            db.session.execute(insert(Match), self.batch)
+            self.batch = []
+
+    def close(self) -> int:
+        """Write what is left; returns how many suggestions were stored."""
+        self._flush()
+        return self.count
+
+
+def _decide_all(need_ids: list[int], broker_email: str) -> dict:
     broker = db.session.scalar(
         select(User).where(User.email == broker_email, User.role == Role.BROKER)
     )
-    counts = {"accepted": 0, "rejected": 0, "suggestions": stored}
-    for need_id in [n.id for n in needs[:needs_with_history]]:
+    counts = {"accepted": 0, "rejected": 0}
+    for need_id in need_ids:
         for match in suggestions.suggestions_for_need(need_id)[:6]:
             outcome = _decide(match, broker, random.Random(f"history-{match.id}"))
             if outcome:
                 counts[outcome] += 1
-    db.session.commit()
     return counts
 
 

@@ -1,6 +1,7 @@
 """Read-only figures for home pages and the landing page."""
 
 from sqlalchemy import func, select
+from sqlalchemy.orm import joinedload
 
 from marketplace.extensions import db
 from marketplace.models import (
@@ -49,9 +50,11 @@ def platform_figures() -> dict:
 
 
 def latest_published_needs(limit: int) -> list[FinancingNeed]:
+    """The newest visible needs, with their organisations (one query, not one per card)."""
     return list(
         db.session.scalars(
             select(FinancingNeed)
+            .options(joinedload(FinancingNeed.organisation))
             .where(FinancingNeed.status.in_(VISIBLE_NEED_STATUSES))
             .order_by(FinancingNeed.published_at.desc(), FinancingNeed.id.desc())
             .limit(limit)

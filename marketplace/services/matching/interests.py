@@ -82,25 +82,25 @@ def _check_parties(user: User, need: FinancingNeed, product: FinanceProduct) -> 
         raise ServiceError(_l("Only project owners and investors express interest."), 403)
 
 
-def own_open_listings(user: User) -> list:
-    """The listings a user can offer when expressing interest: active products or open needs."""
+def own_open_listings(user: User, locale: str) -> list[tuple[int, str]]:
+    """(id, name in this language) of the listings a user can offer when expressing interest:
+    active products or open needs.
+
+    Plain rows, not records: an investor may have a thousand products, which the interest form
+    on every need page lists."""
     if user.role == Role.INVESTOR:
-        return list(
-            db.session.scalars(
-                select(FinanceProduct).where(
-                    FinanceProduct.organisation_id == user.organisation_id,
-                    FinanceProduct.status == ProductStatus.ACTIVE,
-                )
-            )
-        )
-    return list(
-        db.session.scalars(
-            select(FinancingNeed).where(
-                FinancingNeed.organisation_id == user.organisation_id,
-                FinancingNeed.status.in_(OPEN_NEED),
-            )
-        )
+        model, named = FinanceProduct, FinanceProduct.name_for
+        columns = (FinanceProduct.id, FinanceProduct.name_en, FinanceProduct.name_zh)
+        where = (FinanceProduct.status == ProductStatus.ACTIVE,)
+    else:
+        model, named = FinancingNeed, FinancingNeed.title_for
+        columns = (FinancingNeed.id, FinancingNeed.title_en, FinancingNeed.title_zh)
+        where = (FinancingNeed.status.in_(OPEN_NEED),)
+    rows = db.session.execute(
+        select(*columns).where(model.organisation_id == user.organisation_id, *where)
     )
+    # The models' own naming rule, applied to the rows (they have the same attribute names).
+    return [(row.id, named(row, locale)) for row in rows]
 
 
 def interests_of(user: User) -> list[Interest]:

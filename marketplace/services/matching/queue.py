@@ -33,8 +33,8 @@ class QueueFilters:
     page: int = 1
 
 
-def review_queue(filters: QueueFilters) -> tuple[list[Match], int]:
-    """Suggested matches matching the filters, best first or longest-waiting first."""
+def _filtered(filters: QueueFilters):
+    """Suggested matches matching the filters (joined to what they filter on)."""
     investor_org = aliased(Organisation)
     query = (
         select(Match)
@@ -55,23 +55,34 @@ def review_queue(filters: QueueFilters) -> tuple[list[Match], int]:
         query = query.where(Match.score >= filters.min_score)
     if filters.older_than_days:
         query = query.where(Match.created_at <= utcnow() - timedelta(days=filters.older_than_days))
-    total = db.session.scalar(select(func.count()).select_from(query.subquery()))
+    return query
+
+
+def queue_total(filters: QueueFilters) -> int:
+    """How many suggested matches the filters leave (counting them all: cache it)."""
+    return db.session.scalar(select(func.count()).select_from(_filtered(filters).subquery()))
+
+
+def queue_page(filters: QueueFilters) -> list[Match]:
+    """One page of the queue, best first or longest-waiting first (ix_matches_review_queue)."""
     order = (
         (Match.created_at.asc(), Match.id)
         if filters.order == "waiting"
         else (Match.score.desc().nulls_last(), Match.created_at.asc(), Match.id)
     )
-    rows = (
-        db.session.scalars(
-            query.options(
-                joinedload(Match.need),
-                joinedload(Match.product).joinedload(FinanceProduct.organisation),
-            )
-            .order_by(*order)
-            .offset((filters.page - 1) * PAGE_SIZE)
-            .limit(PAGE_SIZE)
+    rows = db.session.scalars(
+        _filtered(filters)
+        .options(
+            joinedload(Match.need),
+            joinedload(Match.product).joinedload(FinanceProduct.organisation),
         )
-        .unique()
-        .all()
+        .order_by(*order)
+        .offset((filters.page - 1) * PAGE_SIZE)
+        .limit(PAGE_SIZE)
     )
-    return list(rows), total
+    return list(rows.unique().all())
+
+
+def review_queue(filters: QueueFilters) -> tuple[list[Match], int]:
+    """Suggested matches matching the filters, best first or longest-waiting first."""
+    return queue_page(filters), queue_total(filters)

@@ -17,8 +17,10 @@ MATCHABLE_NEEDS = (NeedStatus.PUBLISHED, NeedStatus.IN_NEGOTIATION)
 _loaded: dict[str, matching.RankerModel] = {}
 
 
-def need_record(need: FinancingNeed) -> matching.Need:
-    """A need as the ranker sees it (the JSONL fields plus what the app knows more)."""
+def need_record(need: FinancingNeed, rates: dict[str, float] | None = None) -> matching.Need:
+    """A need as the ranker sees it (the JSONL fields plus what the app knows more).
+
+    Pass `rates` (usd_rates()) when making many records: reading them costs a query."""
     return matching.Need.from_dict(
         {
             "id": need.id,
@@ -45,11 +47,14 @@ def need_record(need: FinancingNeed) -> matching.Need:
             "taxonomy_activity": need.taxonomy_activity_ref,
             "organisation_id": need.organisation_id,
         },
-        usd_rates=usd_rates(),
+        usd_rates=usd_rates() if rates is None else rates,
     )
 
 
-def product_record(product: FinanceProduct) -> matching.Product:
+def product_record(
+    product: FinanceProduct, rates: dict[str, float] | None = None
+) -> matching.Product:
+    """A product as the ranker sees it; `rates` as for need_record."""
     return matching.Product.from_dict(
         {
             "id": product.id,
@@ -73,7 +78,7 @@ def product_record(product: FinanceProduct) -> matching.Product:
             else None,
             "investor_id": product.organisation_id,
         },
-        usd_rates=usd_rates(),
+        usd_rates=usd_rates() if rates is None else rates,
     )
 
 
@@ -101,10 +106,11 @@ def build_index(needs=None, products=None, progress: bool = False) -> matching.M
     """Index the published needs and active products (or the given rows)."""
     needs = matchable_needs() if needs is None else needs
     products = active_products() if products is None else products
+    rates = usd_rates()
     return matching.MatchingIndex.build(
-        [need_record(n) for n in needs],
-        [product_record(p) for p in products],
-        usd_rates=usd_rates(),
+        [need_record(n, rates) for n in needs],
+        [product_record(p, rates) for p in products],
+        usd_rates=rates,
         progress=progress,
     )
 

@@ -15,6 +15,7 @@ from marketplace.models import (
     Match,
     MatchEvent,
     MatchStatus,
+    ProductStatus,
     RankerModel,
     User,
     utcnow,
@@ -49,13 +50,19 @@ def decisions() -> list[dict]:
 
 
 def _listings_for(labelled: list[dict]):
-    need_ids = {d["need"] for d in labelled} | {n.id for n in ranker.matchable_needs()}
-    product_ids = {d["product"] for d in labelled} | {p.id for p in ranker.active_products()}
+    """The decided listings and every matchable one (by status, not by a list of ids: at
+    100,000 needs that list overflows PostgreSQL's 65,535 query parameters)."""
+    need_ids = sorted({d["need"] for d in labelled})
+    product_ids = sorted({d["product"] for d in labelled})
     needs = db.session.scalars(
-        select(FinancingNeed).where(FinancingNeed.id.in_(need_ids)).order_by(FinancingNeed.id)
+        select(FinancingNeed)
+        .where(FinancingNeed.status.in_(ranker.MATCHABLE_NEEDS) | FinancingNeed.id.in_(need_ids))
+        .order_by(FinancingNeed.id)
     ).all()
     products = db.session.scalars(
-        select(FinanceProduct).where(FinanceProduct.id.in_(product_ids)).order_by(FinanceProduct.id)
+        select(FinanceProduct)
+        .where((FinanceProduct.status == ProductStatus.ACTIVE) | FinanceProduct.id.in_(product_ids))
+        .order_by(FinanceProduct.id)
     ).all()
     return needs, products
 
@@ -83,13 +90,13 @@ def train(actor: User | None = None, seed: int = 0, progress=_no_progress) -> di
         }
     needs, products = _listings_for(labelled)
     progress(1, 3, "training")
-    active = ranker.active_model()
+    active, rates = ranker.active_model(), usd_rates()
     result = matching.train(
-        [ranker.need_record(n) for n in needs],
-        [ranker.product_record(p) for p in products],
+        [ranker.need_record(n, rates) for n in needs],
+        [ranker.product_record(p, rates) for p in products],
         labelled,
         active=active,
-        usd_rates=usd_rates(),
+        usd_rates=rates,
         seed=seed,
     )
     if result.model is None:
