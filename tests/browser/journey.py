@@ -175,6 +175,8 @@ class Journey:
     def follow_nav(self, href: str) -> None:
         """Click a link of the main navigation, opening the menu or its dropdown when needed."""
         page, link = self.page, self.page.locator(f"nav.navbar a[href='{href}']").first
+        # Until the stylesheet has loaded, the menu button of narrow screens shows on wide ones.
+        page.wait_for_load_state("load")
         toggler = page.locator("button.navbar-toggler")
         if toggler.is_visible() and toggler.get_attribute("aria-expanded") != "true":
             toggler.click()
