@@ -30,7 +30,10 @@ def engine_options(url: str, environ=os.environ) -> dict:
     """SQLAlchemy engine options: a liveness check on every checkout (a restarted PostgreSQL
     costs one failed request, not one per pooled connection) and, on PostgreSQL, the pool's size
     and timeouts. SQLite keeps Flask-SQLAlchemy's own pool (StaticPool in memory, which has no
-    size). Sizes are per process: docs/deploy.md adds them up against max_connections."""
+    size). Sizes are per process: docs/deploy.md adds them up against max_connections.
+
+    Options that only a PostgreSQL driver takes (connect_timeout) belong in DATABASE_URL: a test
+    that points the PostgreSQL settings at a SQLite file would pass them to sqlite3."""
     options: dict = {"pool_pre_ping": True}
     if not url.startswith("postgresql"):
         return options
@@ -44,8 +47,6 @@ def engine_options(url: str, environ=os.environ) -> dict:
         # firewalls and poolers).
         "pool_timeout": int(environ.get("DB_POOL_TIMEOUT") or "10"),
         "pool_recycle": int(environ.get("DB_POOL_RECYCLE") or "1800"),
-        # A database host that does not answer costs seconds, not the operating system's minutes.
-        "connect_args": {"connect_timeout": int(environ.get("DB_CONNECT_TIMEOUT") or "5")},
     }
 
 

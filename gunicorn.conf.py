@@ -18,6 +18,11 @@ from gunicorn import glogging
 # and up to DB_POOL_SIZE + DB_MAX_OVERFLOW PostgreSQL connections.
 MAX_DEFAULT_WORKERS = 8
 
+# One math-library thread per process, set before the app (numpy, scikit-learn) is imported:
+# the worker processes already use every core; a BLAS pool per worker would only oversubscribe.
+for _variable in ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS"):
+    os.environ.setdefault(_variable, "1")
+
 # E-mailed single-use links carry their secret in the path; it never reaches the access log.
 _SECRET_IN_PATH = re.compile(r"^(/auth/(?:confirm|reset)/)[^/]+")
 
@@ -107,9 +112,11 @@ def post_fork(server, worker):
     """No database connection crosses the fork: each worker opens its own (preload_app)."""
     if not server.cfg.preload_app:
         return
+    app = worker.app.wsgi()
+    if "sqlalchemy" not in getattr(app, "extensions", {}):
+        return  # another app served with these settings (a benchmark's bare page)
     from marketplace.extensions import db
 
-    app = worker.app.wsgi()
     with app.app_context():
         for engine in db.engines.values():
             engine.dispose(close=False)  # forget the parent's pool; leave its sockets alone

@@ -126,12 +126,12 @@ def _constant(node: ast.expr) -> set[str]:
 def flask_command(app, words: list[str]) -> click.Command | None:
     """The `flask` command these words name (options and arguments after it ignored), or None."""
     group = FlaskGroup(create_app=lambda: app)
-    context = click.Context(group, obj=ScriptInfo(create_app=lambda: app))
-    command: click.Command = group
-    for word in words:
-        if word.startswith("-") or not isinstance(command, click.Group):
-            break
-        command = command.get_command(context, word)
-        if command is None:
-            return None
+    command: click.Command | None = group
+    # Closing the context pops the app context FlaskGroup pushes while looking commands up;
+    # left pushed, it would leak into every later test (and its session would hold locks).
+    with click.Context(group, obj=ScriptInfo(create_app=lambda: app)) as context:
+        for word in words:
+            if word.startswith("-") or not isinstance(command, click.Group):
+                break
+            command = command.get_command(context, word)
     return command
