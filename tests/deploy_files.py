@@ -135,3 +135,29 @@ def flask_command(app, words: list[str]) -> click.Command | None:
                 break
             command = command.get_command(context, word)
     return command
+
+
+def doc_commands(path: Path) -> list[list[str]]:
+    """The commands a Markdown page names: each line of its ```sh blocks and each inline
+    `make …`, `flask …`, `gunicorn …` or `docker compose …`, as argv, with environment
+    assignments, `export` lines, comments and redirections left out."""
+    text = path.read_text()
+    lines = [
+        line
+        for block in re.findall(r"```sh\n(.*?)```", text, re.DOTALL)
+        for line in block.splitlines()
+    ]
+    lines += re.findall(r"`((?:make|flask|gunicorn|docker compose) [^`]+)`", text)
+    commands = []
+    for line in lines:
+        line = line.split(" #", 1)[0].strip()
+        if not line or line.startswith(("#", "export ")):
+            continue
+        for part in line.split("&&"):
+            argv = shlex.split(part)
+            argv = [w for w in argv if not re.match(r"^[A-Z_]+=", w)] if argv else argv
+            for stop in ("<", ">", "|"):
+                argv = argv[: argv.index(stop)] if stop in argv else argv
+            if argv:
+                commands.append(argv)
+    return commands

@@ -17,6 +17,7 @@ from tests.deploy_files import (
     ENV_EXAMPLE,
     ROOT,
     compose,
+    doc_commands,
     dockerfile_argv,
     dockerfile_env_names,
     dockerfile_instructions,
@@ -34,6 +35,7 @@ from tests.deploy_files import (
 # test turns red if one is renamed. Extend the lists when the queue gains commands or settings.
 JOB_COMMANDS = {("jobs", "worker"), ("jobs", "scheduler")}
 JOB_SETTINGS = {"REDIS_URL"}
+JOB_MAKE_TARGETS = {"worker"}
 
 # Variables the Dockerfile sets for the tools in the image rather than for the app.
 READ_BY_TOOLS = {
@@ -203,6 +205,59 @@ def test_docker_compose_accepts_the_file():
         text=True,
     )
     assert done.returncode == 0, done.stderr
+
+
+COMPOSE_SUBCOMMANDS = {"build", "config", "down", "exec", "logs", "ps", "pull", "restart", "run"}
+COMPOSE_SUBCOMMANDS |= {"stop", "up"}
+# Options of the subcommands our guide uses that take a value (`-f` after `logs` is --follow).
+SUBCOMMAND_OPTIONS_WITH_VALUE = {"-e", "--env", "--scale", "-u", "--user", "-w", "--workdir"}
+
+
+def check_doc_command(app, argv: list[str]) -> None:
+    """Fail unless a command docs/deploy.md names exists."""
+    if argv[0] == "make":
+        pending = set() if _jobs_group_exists(app) else JOB_MAKE_TARGETS
+        assert argv[1] in make_targets() | pending, f"no make target {argv[1]}"
+    elif argv[:2] == ["docker", "compose"]:
+        check_compose_command(app, argv[2:])
+    elif argv[0] in OUR_PROGRAMS:
+        check_program(app, argv)
+    else:
+        assert shutil.which(argv[0]), f"{argv[0]} is not installed"
+
+
+def check_compose_command(app, words: list[str]) -> None:
+    """`docker compose -f deploy/compose.yaml SUBCOMMAND [options] [SERVICE…]` or, for run and
+    exec, `SERVICE [COMMAND…]`, checked against our compose file."""
+    services = compose()["services"]
+    assert words[:2] == ["-f", "deploy/compose.yaml"], f"docker compose {words}: name the file"
+    subcommand, rest = words[2], iter(words[3:])
+    assert subcommand in COMPOSE_SUBCOMMANDS, f"docker compose {subcommand}"
+    names = []
+    for word in rest:
+        if word in SUBCOMMAND_OPTIONS_WITH_VALUE:
+            value = next(rest)
+            assert word != "--scale" or value.split("=")[0] in services
+        elif not word.startswith("-"):
+            names.append(word)
+            if subcommand in ("run", "exec"):
+                break
+    for name in names:
+        assert name in services, f"no service {name} in deploy/compose.yaml"
+    command = list(rest)
+    if command:
+        service = services[names[0]]
+        if "build" in service:
+            check_program(app, command)
+        else:
+            assert command[0] in IMAGE_PROGRAMS[service["image"]], command
+
+
+def test_every_command_in_the_deployment_guide_exists(app):
+    commands = doc_commands(ROOT / "docs" / "deploy.md")
+    assert len(commands) >= 10, "the guide's commands were not found"
+    for argv in commands:
+        check_doc_command(app, argv)
 
 
 def test_serve_is_a_make_target():
