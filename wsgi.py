@@ -1,4 +1,4 @@
-"""The WSGI entry point: `gunicorn -w 4 wsgi:app`."""
+"""The WSGI entry point: `gunicorn -c gunicorn.conf.py wsgi:app` (what `make serve` runs)."""
 
 from marketplace import create_app
 
