@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 export FLASK_APP := wsgi
 STAMP := $(VENV)/.installed
 
-.PHONY: install run test test-sqlite test-postgres translations extract-messages lint format db clean worker
+.PHONY: install run test test-sqlite test-postgres translations extract-messages lint format db clean worker serve
 
 install: $(STAMP)
 
@@ -52,8 +52,25 @@ test-sqlite:
 test-postgres:
 	scripts/with-postgres.sh $(BIN)/python -m pytest -q -p no:cacheprovider
 
+# Production serving (docs/deploy.md): migrate, refresh the reference data, then gunicorn with
+# gunicorn.conf.py. PostgreSQL only; the settings come from the environment (README: Configuration).
+# Checked before anything runs; $(value ...) reads the URL without expanding a `$` in a password.
+ifneq ($(filter serve,$(MAKECMDGOALS)),)
+ifeq ($(strip $(value DATABASE_URL)),)
+$(error make serve needs DATABASE_URL, e.g. postgresql+psycopg://user:password@host:5432/marketplace (docs/deploy.md))
+endif
+ifeq ($(filter postgresql%,$(value DATABASE_URL)),)
+$(error make serve serves PostgreSQL only: DATABASE_URL must start with postgresql (docs/deploy.md))
+endif
+endif
+
+serve: install translations
+	APP_ENV=production $(BIN)/flask db upgrade
+	APP_ENV=production $(BIN)/flask reference load
+	APP_ENV=production exec $(BIN)/gunicorn -c gunicorn.conf.py wsgi:app
+
 # Style (ruff, rules pinned in pyproject.toml) and layering (import-linter contracts, ARCHITECTURE.md).
-LINTED := marketplace tests bench scripts config.py wsgi.py
+LINTED := marketplace tests bench scripts config.py wsgi.py gunicorn.conf.py deploy
 
 lint: install
 	$(BIN)/ruff check $(LINTED)

@@ -26,6 +26,30 @@ def _env_bool(name: str, default: bool) -> bool:
     return value.strip().lower() in {"1", "true", "yes", "on"}
 
 
+def engine_options(url: str, environ=os.environ) -> dict:
+    """SQLAlchemy engine options: a liveness check on every checkout (a restarted PostgreSQL
+    costs one failed request, not one per pooled connection) and, on PostgreSQL, the pool's size
+    and timeouts. SQLite keeps Flask-SQLAlchemy's own pool (StaticPool in memory, which has no
+    size). Sizes are per process: docs/deploy.md adds them up against max_connections.
+
+    Options that only a PostgreSQL driver takes (connect_timeout) belong in DATABASE_URL: a test
+    that points the PostgreSQL settings at a SQLite file would pass them to sqlite3."""
+    options: dict = {"pool_pre_ping": True}
+    if not url.startswith("postgresql"):
+        return options
+    # A gunicorn worker uses one connection per busy thread: size the pool to its threads.
+    threads = environ.get("GUNICORN_THREADS") or "4"
+    return options | {
+        "pool_size": int(environ.get("DB_POOL_SIZE") or threads),
+        "max_overflow": int(environ.get("DB_MAX_OVERFLOW") or "2"),
+        # Seconds a request waits for a free connection before failing (well under gunicorn's
+        # timeout), and the age after which a connection is replaced (idle ones get cut by
+        # firewalls and poolers).
+        "pool_timeout": int(environ.get("DB_POOL_TIMEOUT") or "10"),
+        "pool_recycle": int(environ.get("DB_POOL_RECYCLE") or "1800"),
+    }
+
+
 class Config:
     """Defaults shared by every environment."""
 
@@ -33,7 +57,7 @@ class Config:
     SQLALCHEMY_DATABASE_URI = os.environ.get(
         "DATABASE_URL", f"sqlite:///{BASE_DIR / 'instance' / 'marketplace.db'}"
     )
-    SQLALCHEMY_ENGINE_OPTIONS = {"pool_pre_ping": True}
+    SQLALCHEMY_ENGINE_OPTIONS = engine_options(SQLALCHEMY_DATABASE_URI)
     INSTANCE_DIR = Path(os.environ.get("INSTANCE_DIR", BASE_DIR / "instance"))
     # Uploaded documents live outside static/ under generated names.
     UPLOAD_DIR = Path(os.environ.get("UPLOAD_DIR", INSTANCE_DIR / "uploads"))
@@ -151,6 +175,7 @@ class TestingConfig(Config):
     TESTING = True
     SECRET_KEY = "test-secret-key"
     SQLALCHEMY_DATABASE_URI = os.environ.get("TEST_DATABASE_URL", "sqlite://")
+    SQLALCHEMY_ENGINE_OPTIONS = engine_options(SQLALCHEMY_DATABASE_URI)
     SERVER_NAME = "localhost"
     SITE_URL = "http://localhost"
     TRUSTED_HOSTS = ["localhost", "127.0.0.1"]

@@ -1,4 +1,5 @@
-"""The WSGI entry point (`gunicorn -c gunicorn.conf.py wsgi:app`) and the workers' Celery app."""
+"""The WSGI entry point (`gunicorn -c gunicorn.conf.py wsgi:app`, what `make serve` runs) and
+the workers' Celery app."""
 
 from marketplace import create_app
 

@@ -114,10 +114,14 @@ def healthz():
     """
     try:
         db.session.execute(text("SELECT 1"))
-        queue = health.queue_state()
     except SQLAlchemyError as error:
         db.session.rollback()
         return jsonify(status="unavailable", database="down", error=type(error).__name__), 503
+    try:
+        queue = health.queue_state()
+    except SQLAlchemyError as error:  # e.g. before `flask db upgrade` made the jobs table
+        db.session.rollback()
+        queue = {"error": type(error).__name__}
     redis_state = health.redis_state()
     status = "ok" if redis_state != "down" else "degraded"
     return jsonify(status=status, database="up", redis=redis_state, queue=queue)
