@@ -3,7 +3,6 @@ loads the reference data and serves the site in production mode with gunicorn.co
 
 import os
 import signal
-import socket
 import subprocess
 import time
 import urllib.error
@@ -14,8 +13,9 @@ from pathlib import Path
 import psycopg
 import pytest
 
+from tests.redis_server import free_port
+
 ROOT = Path(__file__).resolve().parents[1]
-REDIS_SERVER = "/usr/bin/redis-server"
 
 
 def _make_env(**settings) -> dict:
@@ -39,40 +39,10 @@ def test_make_serve_refuses_anything_but_postgresql(url, reason):
     assert "flask" not in done.stdout, "nothing may run before the check"
 
 
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
 @pytest.fixture
-def redis_url(tmp_path):
-    """A throwaway redis-server on a random port (the limiter's shared store in production)."""
-    if not os.access(REDIS_SERVER, os.X_OK):
-        pytest.fail(f"{REDIS_SERVER} is missing: apt-get install -y redis-server")
-    port = _free_port()
-    server = subprocess.Popen(
-        [
-            REDIS_SERVER,
-            "--port",
-            str(port),
-            "--bind",
-            "127.0.0.1",
-            "--save",
-            "",
-            "--appendonly",
-            "no",
-            "--dir",
-            str(tmp_path),
-        ],
-        stdout=subprocess.DEVNULL,
-    )
-    try:
-        _wait_for(lambda: socket.create_connection(("127.0.0.1", port), timeout=1).close())
-        yield f"redis://127.0.0.1:{port}/0"
-    finally:
-        server.terminate()
-        server.wait(timeout=10)
+def redis_url(redis_server):
+    """The suite's throwaway redis-server (the limiter's shared store in production)."""
+    return redis_server.url
 
 
 def _wait_for(attempt, seconds: float = 60):
@@ -112,7 +82,7 @@ def _healthz(port: int) -> int:
 
 def test_make_serve_migrates_then_serves_in_production(empty_database, redis_url, tmp_path):
     url, plain_url = empty_database
-    port = _free_port()
+    port = free_port()
     env = _make_env(
         DATABASE_URL=url,
         SECRET_KEY="test-only-" + "x" * 40,
