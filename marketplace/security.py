@@ -129,6 +129,9 @@ def register_request_checks(app: Flask) -> None:
 
 
 _SESSION_STAMPS = ("signed_in_at", "seen_at")
+# `seen_at` is rewritten at most this often (seconds): a session cookie written on every request
+# costs signing and a Set-Cookie per page; the idle timeout stays exact to within this interval.
+SEEN_STAMP_INTERVAL = 60
 
 
 def register_session_lifetimes(app: Flask) -> None:
@@ -155,7 +158,8 @@ def register_session_lifetimes(app: Flask) -> None:
             logout_user()
             flash(_l("Your session has expired. Please sign in again."), "info")
             return
-        session["seen_at"] = now
+        if now - session["seen_at"] >= SEEN_STAMP_INTERVAL:
+            session["seen_at"] = now
 
 
 def session_expired(user, stamps, now: float, config) -> bool:
