@@ -7,7 +7,14 @@ from sqlalchemy.exc import SQLAlchemyError
 
 from marketplace import page_cache
 from marketplace.extensions import db, limiter
-from marketplace.forms import ConfirmForm, DocumentForm, VerificationForm, interest_form_for
+from marketplace.forms import (
+    ConfirmForm,
+    DocumentForm,
+    VerificationForm,
+    interest_form_for,
+    offers_interest,
+    own_listing_options,
+)
 from marketplace.jobs import health
 from marketplace.models import Document
 from marketplace.public import bp
@@ -56,11 +63,21 @@ def need_detail(need_id):
         claim_form=VerificationForm(),
         classification=classification_of(need.technology),
         visible_documents=[d for d in need.documents if documents.can_download(current_user, d)],
-        interest_form=interest_form_for(current_user, need_id=need.id),
+        interest_form=_interest_form(need_id=need.id),
         suggested=suggestions.suggestions_for_need(need.id)
         if visibility.owns(current_user, need) or visibility.is_staff(current_user)
         else [],
     )
+
+
+def _interest_form(need_id: int | None = None, product_id: int | None = None):
+    """The interest form for this user, its options (the organisation's own open listings, up
+    to a thousand products) cached per organisation and language until any listing is written."""
+    if not offers_interest(current_user, on_need=bool(need_id)):
+        return None
+    owner = f"own-listings:{current_user.role.value}:{current_user.organisation_id}"
+    options = page_cache.shared_fragment(owner, lambda: own_listing_options(current_user))
+    return interest_form_for(options, need_id=need_id, product_id=product_id)
 
 
 def classification_of(technology: str) -> dict:
@@ -82,7 +99,7 @@ def product_detail(product_id):
         product=product,
         is_owner=visibility.owns(current_user, product),
         confirm_form=ConfirmForm(),
-        interest_form=interest_form_for(current_user, product_id=product.id),
+        interest_form=_interest_form(product_id=product.id),
         suggested=suggestions.suggestions_for_product(product.id)
         if visibility.owns(current_user, product) or visibility.is_staff(current_user)
         else [],

@@ -19,7 +19,8 @@ from marketplace.services.search import alerts, product_search, search
 @role_required(*alerts.SEARCH_ROLES["needs"])
 def needs():
     """Published financing needs, narrowed by the words and facets in the URL."""
-    filters = search.parse_filters(request.args.to_dict(flat=False), "needs", search.geography())
+    geo = page_cache.geography()
+    filters = search.parse_filters(request.args.to_dict(flat=False), "needs", geo)
     return render_template(
         "search/needs.html",
         results=page_cache.needs_results("search.needs"),
@@ -31,7 +32,7 @@ def needs():
 @role_required(*alerts.SEARCH_ROLES["products"])
 def products():
     """Active finance products, narrowed by the words and facets in the URL."""
-    geo = search.geography()
+    geo = page_cache.geography()
     filters = search.parse_filters(request.args.to_dict(flat=False), "products", geo)
     page = search.parse_page(request.args.get("page"))
     result = product_search.search_products(filters, page, geo)
