@@ -38,12 +38,20 @@ from marketplace.services.search import search
 
 COUNTER = "listings-generation"
 _WRITTEN = "page_cache.written"
+_GENERATION = "page_cache_generation"
 WATCHED = (FinancingNeed, FinanceProduct, Organisation, Match, Country)
 
 
 def generation() -> str:
     """Where the listings stand: the cache's write token and, unless the cache is shared by
     every process (Redis), the needs' committed revision from the database."""
+    # Read once per request (several fragments ask); a write in this request forgets it (bump).
+    if _GENERATION not in g:
+        g.setdefault(_GENERATION, _current_generation())
+    return g.get(_GENERATION)
+
+
+def _current_generation() -> str:
     # A missing token (never set, evicted, Redis emptied) gets a new one, never a default that
     # fragments stored before some write could share.
     token = _safe(lambda: cache.get(COUNTER)) or bump()
@@ -62,6 +70,16 @@ def shared_fragment(name: str, render: Callable[[], str]) -> Markup:
     """Cached HTML the same on every page for this language (no path or query in its key): the
     caller's name must say whose it is (e.g. an organisation's id) when it is not public."""
     return _fragment_at(_key(name, with_query=False), render, None)
+
+
+def form_fragment(name: str, render: Callable[[], str]) -> Markup:
+    """A cached fragment holding a form of this page and query: stored with a mark in place of
+    the CSRF token, served with this session's own token."""
+
+    def render_marked() -> str:
+        return render().replace(generate_csrf(), _TOKEN_MARK)
+
+    return Markup(str(fragment(name, render_marked)).replace(_TOKEN_MARK, generate_csrf()))
 
 
 def _fragment_at(key: str, render: Callable[[], str], timeout: int | None) -> Markup:
@@ -152,6 +170,8 @@ def bump() -> str:
     # again could meet a fragment stored under the same number before a write.
     token = secrets.token_hex(8)
     _safe(lambda: cache.set(COUNTER, token, timeout=0))
+    if has_app_context():
+        g.pop(_GENERATION, None)
     return token
 
 

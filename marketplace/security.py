@@ -9,6 +9,7 @@ from flask import Flask, abort, current_app, flash, request, session
 from flask_babel import lazy_gettext as _l
 from flask_login import LoginManager, current_user, logout_user, user_logged_in, user_logged_out
 from sqlalchemy import select
+from sqlalchemy.orm import joinedload
 from werkzeug.middleware.proxy_fix import ProxyFix
 from werkzeug.routing import IntegerConverter
 
@@ -25,7 +26,9 @@ def configure_login(login_manager: LoginManager) -> None:
 
     @login_manager.user_loader
     def load_user(token: str) -> User | None:
-        return db.session.scalar(select(User).where(User.session_token == token))
+        # With the second factor in the same query: staff pages check it on every request.
+        query = select(User).options(joinedload(User.mfa_credential))
+        return db.session.scalar(query.where(User.session_token == token))
 
 
 def role_required(*roles: Role):

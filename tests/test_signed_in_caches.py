@@ -108,3 +108,21 @@ def _saved_query(client) -> str:
     """The search the save-search form would store (its filters, as the page understood them)."""
     page = client.get("/search/needs?country=QZ").text
     return re.search(r'<input[^>]*name="query"[^>]*value="([^"]*)"', page).group(1)
+
+
+def test_the_cached_save_search_form_carries_each_investors_own_token_and_saves(app, need):
+    first, second = make_user(app, Role.INVESTOR), make_user(app, Role.INVESTOR)
+    first_page = _signed_in(app, first).get("/search/needs?sector=wind").text  # now cached
+    client = _signed_in(app, second)
+    page = client.get("/search/needs?sector=wind").text
+    token = re.search(r'name="csrf_token"[^>]*value="([^"]+)"', page.split('id="save-heading"')[1]).group(1)
+    assert token not in first_page
+    query = re.search(r'<input[^>]*name="query"[^>]*value="([^"]*)"', page).group(1)
+    answer = client.post(
+        "/search/saved",
+        data={"csrf_token": token, "name": "Wind", "frequency": "weekly"}
+        | {"target": "needs", "query": query},
+    )
+    assert answer.status_code == 302
+    saved = client.get("/search/saved").text
+    assert "Wind" in saved and "sector=wind" in saved

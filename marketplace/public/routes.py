@@ -46,7 +46,7 @@ def _landing_listings() -> str:
 def browse_needs():
     """Published needs in summary for everyone, with the same facets investors use."""
     results = page_cache.needs_results("public.browse_needs")
-    return render_template("search/needs.html", results=results, form=None)
+    return render_template("search/needs.html", results=results, save_form=None)
 
 
 @bp.route("/needs/<int:need_id>")
