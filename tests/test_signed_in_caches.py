@@ -115,7 +115,8 @@ def test_the_cached_save_search_form_carries_each_investors_own_token_and_saves(
     first_page = _signed_in(app, first).get("/search/needs?sector=wind").text  # now cached
     client = _signed_in(app, second)
     page = client.get("/search/needs?sector=wind").text
-    token = re.search(r'name="csrf_token"[^>]*value="([^"]+)"', page.split('id="save-heading"')[1]).group(1)
+    save_form = page.split('id="save-heading"')[1]
+    token = re.search(r'name="csrf_token"[^>]*value="([^"]+)"', save_form).group(1)
     assert token not in first_page
     query = re.search(r'<input[^>]*name="query"[^>]*value="([^"]*)"', page).group(1)
     answer = client.post(
