@@ -53,20 +53,20 @@ def browse_needs():
 def need_detail(need_id):
     """A need: a summary for visitors, everything for its owner, brokers and admins."""
     need = visibility.need_for_viewer(need_id, current_user)
+    owner, staff = visibility.owns(current_user, need), visibility.is_staff(current_user)
     return render_template(
         "public/need.html",
         need=need,
-        is_owner=visibility.owns(current_user, need),
-        is_staff=visibility.is_staff(current_user),
-        document_form=DocumentForm(),
-        confirm_form=ConfirmForm(),
-        claim_form=VerificationForm(),
+        is_owner=owner,
+        is_staff=staff,
+        # Only the owner's and staff's parts of the page hold these forms.
+        document_form=DocumentForm() if owner else None,
+        confirm_form=ConfirmForm() if owner or staff else None,
+        claim_form=VerificationForm() if staff else None,
         classification=classification_of(need.technology),
         visible_documents=[d for d in need.documents if documents.can_download(current_user, d)],
         interest_form=_interest_form(need_id=need.id),
-        suggested=suggestions.suggestions_for_need(need.id)
-        if visibility.owns(current_user, need) or visibility.is_staff(current_user)
-        else [],
+        suggested=suggestions.suggestions_for_need(need.id) if owner or staff else [],
     )
 
 
