@@ -240,16 +240,23 @@ class CloseLostForm(FlaskForm):
 
 class ManyOptionsSelect(Select):
     """wtforms' select, writing each option in one step: an investor offering one of a thousand
-    products made the generic option rendering most of a need page's time."""
+    products made the generic option rendering most of a need page's time. A field given
+    `options_html` (options rendered before, e.g. cached) writes those instead."""
 
     def __call__(self, field, **kwargs):
         kwargs.setdefault("id", field.id)
-        options = "".join(
-            f'<option {"selected " if selected else ""}value="{escape(value)}">'
-            f"{escape(label)}</option>"
-            for value, label, selected, _render_kw in field.iter_choices()
-        )
+        options = getattr(field, "options_html", None)
+        if options is None:
+            options = "".join(
+                _option(value, label, selected)
+                for value, label, selected, _render_kw in field.iter_choices()
+            )
         return Markup(f"<select {html_params(name=field.name, **kwargs)}>{options}</select>")
+
+
+def _option(value, label, selected: bool = False) -> str:
+    mark = "selected " if selected else ""
+    return f'<option {mark}value="{escape(value)}">{escape(label)}</option>'
 
 
 class InterestForm(FlaskForm):
@@ -262,15 +269,22 @@ class InterestForm(FlaskForm):
     submit = SubmitField(_l("Express interest"))
 
 
-def interest_form_for(user, need_id: int | None = None, product_id: int | None = None):
-    """The interest form offering the user's own open listings, or None when it does not apply."""
-    if not user.is_authenticated or user.role not in (Role.OWNER, Role.INVESTOR):
-        return None
-    if (user.role == Role.INVESTOR) != bool(need_id):
-        return None
-    choices = own_open_listings(user, current_locale())
-    if not choices:
+def offers_interest(user, *, on_need: bool) -> bool:
+    """Investors express interest from a need's page, owners from a product's."""
+    return user.is_authenticated and user.role == (Role.INVESTOR if on_need else Role.OWNER)
+
+
+def own_listing_options(user) -> str:
+    """The <option>s of the user's own open listings in the reader's language ("" when none)."""
+    listings = own_open_listings(user, current_locale())
+    return "".join(_option(value, label) for value, label in listings)
+
+
+def interest_form_for(options: str, need_id: int | None = None, product_id: int | None = None):
+    """The interest form offering these rendered options, or None when there are none."""
+    if not options:
         return None
     form = InterestForm(need_id=need_id, product_id=product_id)
-    form.own_listing.choices = choices
+    form.own_listing.choices = []  # validated on submit against the user's listings then
+    form.own_listing.options_html = Markup(options)
     return form

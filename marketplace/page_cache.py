@@ -5,8 +5,8 @@ names, facet counts) and never anything of the person asking: no names, no CSRF 
 unpublished listing. Its key names the page, the language, the request's query and the
 *generation* of the listings, so a write shows at once:
 
-- a token in the cache changes after every commit that wrote a need, a product, an organisation
-  or a match (through the ORM, bulk statements included); with Redis it is shared by every
+- a token in the cache changes after every commit that wrote a need, a product, an organisation,
+  a match or a country (through the ORM, bulk statements included); with Redis it is shared by every
   worker and machine, and it is all a key needs;
 - without Redis each process has its own token, so the key also carries the need revision of
   services/listings/changes.py, read from the database (one primary-key lookup), which moves
@@ -32,18 +32,26 @@ from sqlalchemy import event
 from sqlalchemy.orm import Session
 
 from marketplace.extensions import cache, db
-from marketplace.models import FinanceProduct, FinancingNeed, Match, Organisation
+from marketplace.models import Country, FinanceProduct, FinancingNeed, Match, Organisation
 from marketplace.services.listings import changes
 from marketplace.services.search import search
 
 COUNTER = "listings-generation"
 _WRITTEN = "page_cache.written"
-WATCHED = (FinancingNeed, FinanceProduct, Organisation, Match)
+_GENERATION = "page_cache_generation"
+WATCHED = (FinancingNeed, FinanceProduct, Organisation, Match, Country)
 
 
 def generation() -> str:
     """Where the listings stand: the cache's write token and, unless the cache is shared by
     every process (Redis), the needs' committed revision from the database."""
+    # Read once per request (several fragments ask); a write in this request forgets it (bump).
+    if _GENERATION not in g:
+        g.setdefault(_GENERATION, _current_generation())
+    return g.get(_GENERATION)
+
+
+def _current_generation() -> str:
     # A missing token (never set, evicted, Redis emptied) gets a new one, never a default that
     # fragments stored before some write could share.
     token = _safe(lambda: cache.get(COUNTER)) or bump()
@@ -55,7 +63,26 @@ def generation() -> str:
 
 def fragment(name: str, render: Callable[[], str], *, timeout: int | None = None) -> Markup:
     """The cached HTML of one fragment of this page for this language and query, or a new one."""
-    key = _key(name)
+    return _fragment_at(_key(name), render, timeout)
+
+
+def shared_fragment(name: str, render: Callable[[], str]) -> Markup:
+    """Cached HTML the same on every page for this language (no path or query in its key): the
+    caller's name must say whose it is (e.g. an organisation's id) when it is not public."""
+    return _fragment_at(_key(name, with_query=False), render, None)
+
+
+def form_fragment(name: str, render: Callable[[], str]) -> Markup:
+    """A cached fragment holding a form of this page and query: stored with a mark in place of
+    the CSRF token, served with this session's own token."""
+
+    def render_marked() -> str:
+        return render().replace(generate_csrf(), _TOKEN_MARK)
+
+    return Markup(str(fragment(name, render_marked)).replace(_TOKEN_MARK, generate_csrf()))
+
+
+def _fragment_at(key: str, render: Callable[[], str], timeout: int | None) -> Markup:
     html = _safe(lambda: cache.get(key))
     if html is None:
         html = render()
@@ -73,9 +100,21 @@ def value(name: str, compute: Callable[[], Any], *, timeout: int | None = None) 
     return found
 
 
-def _key(name: str, with_locale: bool = True) -> str:
+def geography() -> search.Geography:
+    """The country names and regions searches filter on (a table read on every search before),
+    recomputed after any write."""
+    key = _key("geography", with_locale=False, with_query=False)
+    found = _safe(lambda: cache.get(key))
+    if found is None:
+        found = search.geography()
+        _safe(lambda: cache.set(key, found))
+    return found
+
+
+def _key(name: str, with_locale: bool = True, with_query: bool = True) -> str:
     # The path too: two pages may store a fragment (or themselves) under the same name.
-    query = hashlib.sha256(request.path.encode() + b"?" + request.query_string).hexdigest()[:32]
+    page = request.path.encode() + b"?" + request.query_string if with_query else b"*"
+    query = hashlib.sha256(page).hexdigest()[:32]
     locale = get_locale() if with_locale else "-"
     return f"fragment:{name}:{locale}:{generation()}:{query}"
 
@@ -131,6 +170,8 @@ def bump() -> str:
     # again could meet a fragment stored under the same number before a write.
     token = secrets.token_hex(8)
     _safe(lambda: cache.set(COUNTER, token, timeout=0))
+    if has_app_context():
+        g.pop(_GENERATION, None)
     return token
 
 
@@ -175,7 +216,7 @@ def needs_results(endpoint: str) -> Markup:
     search show the same published needs; links point to `endpoint`)."""
 
     def render() -> str:
-        geo = search.geography()
+        geo = geography()
         filters = search.parse_filters(request.args.to_dict(flat=False), "needs", geo)
         result = search.search_needs(filters, search.parse_page(request.args.get("page")), geo)
         return render_template("search/_needs_results.html", result=result, endpoint=endpoint)

@@ -9,6 +9,7 @@ from flask import Flask, abort, current_app, flash, request, session
 from flask_babel import lazy_gettext as _l
 from flask_login import LoginManager, current_user, logout_user, user_logged_in, user_logged_out
 from sqlalchemy import select
+from sqlalchemy.orm import joinedload
 from werkzeug.middleware.proxy_fix import ProxyFix
 from werkzeug.routing import IntegerConverter
 
@@ -25,7 +26,9 @@ def configure_login(login_manager: LoginManager) -> None:
 
     @login_manager.user_loader
     def load_user(token: str) -> User | None:
-        return db.session.scalar(select(User).where(User.session_token == token))
+        # With the second factor in the same query: staff pages check it on every request.
+        query = select(User).options(joinedload(User.mfa_credential))
+        return db.session.scalar(query.where(User.session_token == token))
 
 
 def role_required(*roles: Role):
@@ -129,6 +132,9 @@ def register_request_checks(app: Flask) -> None:
 
 
 _SESSION_STAMPS = ("signed_in_at", "seen_at")
+# `seen_at` is rewritten at most this often (seconds): a session cookie written on every request
+# costs signing and a Set-Cookie per page; the idle timeout stays exact to within this interval.
+SEEN_STAMP_INTERVAL = 60
 
 
 def register_session_lifetimes(app: Flask) -> None:
@@ -155,7 +161,8 @@ def register_session_lifetimes(app: Flask) -> None:
             logout_user()
             flash(_l("Your session has expired. Please sign in again."), "info")
             return
-        session["seen_at"] = now
+        if now - session["seen_at"] >= SEEN_STAMP_INTERVAL:
+            session["seen_at"] = now
 
 
 def session_expired(user, stamps, now: float, config) -> bool:

@@ -394,6 +394,21 @@ def test_idle_sessions_end_sooner_for_staff(app, client, login_as, role, home, s
     assert client.get(home).status_code == 302
 
 
+def test_activity_is_stamped_at_most_once_a_minute_without_rewriting_the_cookie(
+    app, client, login_as
+):
+    login_as(make_user(app))
+    with client.session_transaction() as session:
+        stamped = session["seen_at"]
+    response = client.get("/owner/")
+    assert response.status_code == 200 and "Set-Cookie" not in response.headers
+    _age_session(client, idle=61)
+    response = client.get("/owner/")
+    assert response.status_code == 200 and "session=" in response.headers["Set-Cookie"]
+    with client.session_transaction() as session:
+        assert session["seen_at"] >= stamped  # moved to now, not left a minute behind
+
+
 def test_staff_idle_limit_is_shorter_than_others():
     assert ProductionConfig.SESSION_IDLE_TIMEOUT_STAFF == 30 * 60
     assert ProductionConfig.SESSION_IDLE_TIMEOUT == 12 * 3600

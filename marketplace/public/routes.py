@@ -7,7 +7,14 @@ from sqlalchemy.exc import SQLAlchemyError
 
 from marketplace import page_cache
 from marketplace.extensions import db, limiter
-from marketplace.forms import ConfirmForm, DocumentForm, VerificationForm, interest_form_for
+from marketplace.forms import (
+    ConfirmForm,
+    DocumentForm,
+    VerificationForm,
+    interest_form_for,
+    offers_interest,
+    own_listing_options,
+)
 from marketplace.jobs import health
 from marketplace.models import Document
 from marketplace.public import bp
@@ -39,28 +46,38 @@ def _landing_listings() -> str:
 def browse_needs():
     """Published needs in summary for everyone, with the same facets investors use."""
     results = page_cache.needs_results("public.browse_needs")
-    return render_template("search/needs.html", results=results, form=None)
+    return render_template("search/needs.html", results=results, save_form=None)
 
 
 @bp.route("/needs/<int:need_id>")
 def need_detail(need_id):
     """A need: a summary for visitors, everything for its owner, brokers and admins."""
     need = visibility.need_for_viewer(need_id, current_user)
+    owner, staff = visibility.owns(current_user, need), visibility.is_staff(current_user)
     return render_template(
         "public/need.html",
         need=need,
-        is_owner=visibility.owns(current_user, need),
-        is_staff=visibility.is_staff(current_user),
-        document_form=DocumentForm(),
-        confirm_form=ConfirmForm(),
-        claim_form=VerificationForm(),
+        is_owner=owner,
+        is_staff=staff,
+        # Only the owner's and staff's parts of the page hold these forms.
+        document_form=DocumentForm() if owner else None,
+        confirm_form=ConfirmForm() if owner or staff else None,
+        claim_form=VerificationForm() if staff else None,
         classification=classification_of(need.technology),
         visible_documents=[d for d in need.documents if documents.can_download(current_user, d)],
-        interest_form=interest_form_for(current_user, need_id=need.id),
-        suggested=suggestions.suggestions_for_need(need.id)
-        if visibility.owns(current_user, need) or visibility.is_staff(current_user)
-        else [],
+        interest_form=_interest_form(need_id=need.id),
+        suggested=suggestions.suggestions_for_need(need.id) if owner or staff else [],
     )
+
+
+def _interest_form(need_id: int | None = None, product_id: int | None = None):
+    """The interest form for this user, its options (the organisation's own open listings, up
+    to a thousand products) cached per organisation and language until any listing is written."""
+    if not offers_interest(current_user, on_need=bool(need_id)):
+        return None
+    owner = f"own-listings:{current_user.role.value}:{current_user.organisation_id}"
+    options = page_cache.shared_fragment(owner, lambda: own_listing_options(current_user))
+    return interest_form_for(options, need_id=need_id, product_id=product_id)
 
 
 def classification_of(technology: str) -> dict:
@@ -82,7 +99,7 @@ def product_detail(product_id):
         product=product,
         is_owner=visibility.owns(current_user, product),
         confirm_form=ConfirmForm(),
-        interest_form=interest_form_for(current_user, product_id=product.id),
+        interest_form=_interest_form(product_id=product.id),
         suggested=suggestions.suggestions_for_product(product.id)
         if visibility.owns(current_user, product) or visibility.is_staff(current_user)
         else [],

@@ -19,19 +19,25 @@ from marketplace.services.search import alerts, product_search, search
 @role_required(*alerts.SEARCH_ROLES["needs"])
 def needs():
     """Published financing needs, narrowed by the words and facets in the URL."""
-    filters = search.parse_filters(request.args.to_dict(flat=False), "needs", search.geography())
     return render_template(
         "search/needs.html",
         results=page_cache.needs_results("search.needs"),
-        form=_save_form(filters),
+        save_form=page_cache.form_fragment("save-search", _needs_save_form),
     )
+
+
+def _needs_save_form() -> str:
+    """The save-search form of this need search (the same for every investor but the token)."""
+    geo = page_cache.geography()
+    filters = search.parse_filters(request.args.to_dict(flat=False), "needs", geo)
+    return render_template("search/_save_form.html", form=_save_form(filters), frequency=True)
 
 
 @bp.get("/products")
 @role_required(*alerts.SEARCH_ROLES["products"])
 def products():
     """Active finance products, narrowed by the words and facets in the URL."""
-    geo = search.geography()
+    geo = page_cache.geography()
     filters = search.parse_filters(request.args.to_dict(flat=False), "products", geo)
     page = search.parse_page(request.args.get("page"))
     result = product_search.search_products(filters, page, geo)

@@ -1,6 +1,7 @@
 """Who may see which listing, and how much of it."""
 
 from flask import abort
+from sqlalchemy.orm import joinedload
 
 from marketplace.extensions import db
 from marketplace.models import FinanceProduct, FinancingNeed, NeedStatus, ProductStatus, Role
@@ -21,7 +22,9 @@ def owns(user, listing) -> bool:
 
 def need_for_viewer(need_id: int, user) -> FinancingNeed:
     """A published need for anyone; any status for its owner and for staff; 404 otherwise."""
-    need = db.session.get(FinancingNeed, need_id)
+    # Its taxonomy activity (shown on every need page) in the same query.
+    with_activity = [joinedload(FinancingNeed.taxonomy_activity)]
+    need = db.session.get(FinancingNeed, need_id, options=with_activity)
     if need is None:
         abort(404)
     if need.status in PUBLIC_NEED_STATUSES or owns(user, need) or is_staff(user):
