@@ -11,6 +11,7 @@ import math
 from collections.abc import Container
 from decimal import Decimal, InvalidOperation
 
+MAX_RECORD_ID = 2**31 - 1  # the largest id an INTEGER primary key holds
 MAX_PAGE = 10_000  # deeper pages are refused: narrow the search instead
 _MAX_NUMBER_TEXT = 40  # longer "numbers" are not numbers anyone types
 

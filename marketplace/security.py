@@ -15,6 +15,7 @@ from werkzeug.routing import IntegerConverter
 
 from marketplace.extensions import db
 from marketplace.models import Role, User
+from marketplace.parsing import MAX_RECORD_ID
 
 
 def configure_login(login_manager: LoginManager) -> None:
@@ -97,7 +98,7 @@ def current_location() -> str:
 class RecordIdConverter(IntegerConverter):
     """`<int:…>` in a URL: only ids a database integer column can hold (larger ones are a 404)."""
 
-    def __init__(self, url_map, fixed_digits=0, min=None, max=2**31 - 1, signed=False):
+    def __init__(self, url_map, fixed_digits=0, min=None, max=MAX_RECORD_ID, signed=False):
         super().__init__(url_map, fixed_digits, min, max, signed)
 
 

@@ -22,7 +22,7 @@ from sqlalchemy import select
 
 from marketplace.extensions import db
 from marketplace.models import Conversation, Match, MatchStatus, NeedStatus, Role
-from tests.conftest import REFERENCE_TABLES, post_form
+from tests.conftest import REFERENCE_TABLES, csrf_from, post_form
 from tests.factories import (
     PASSWORD,
     make_document,
@@ -368,3 +368,16 @@ def test_an_id_no_database_row_can_have_is_not_found(app, client, login_as):
     login_as(users[Role.BROKER], PASSWORD)
     for path in ("/needs/99999999999999999999", "/deals/9223372036854775808"):
         assert client.get(path).status_code == 404, path
+
+
+@pytest.mark.parametrize("listing_id", ["-29045901309845", "99999999999", "0", "1e3"])
+def test_an_interest_in_an_impossible_listing_is_a_400(app, client, login_as, listing_id):
+    """Found on PostgreSQL: an id beyond a database integer reached the query (a 500)."""
+    owner = make_user(app, role=Role.OWNER)
+    need = make_need(app, owner, status=NeedStatus.PUBLISHED)
+    login_as(owner)
+    page = client.get("/deals/").get_data(as_text=True)
+    data = {"product_id": listing_id, "own_listing": str(need.id), "csrf_token": csrf_from(page)}
+    response = client.post("/deals/interest", data=data)
+    assert response.status_code == 400
+    assert "The listing is missing." in response.get_data(as_text=True)

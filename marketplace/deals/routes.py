@@ -26,6 +26,7 @@ from marketplace.models import (
     Role,
     utcnow,
 )
+from marketplace.parsing import MAX_RECORD_ID, query_int
 from marketplace.security import get_or_404, role_required
 from marketplace.services import ServiceError
 from marketplace.services.deals import access, conversations, deals
@@ -131,10 +132,11 @@ def express_interest():
 
 
 def _int(value) -> int:
-    try:
-        return int(value)
-    except (TypeError, ValueError):
+    """A listing id from the form: 400 when it is not one a database integer column can hold."""
+    listing_id = query_int(value, minimum=1, maximum=MAX_RECORD_ID)
+    if listing_id is None:
         abort(400, description=_("The listing is missing."))
+    return listing_id
 
 
 def _own_listing_ids() -> list[int]:
