@@ -381,3 +381,14 @@ def test_an_interest_in_an_impossible_listing_is_a_400(app, client, login_as, li
     response = client.post("/deals/interest", data=data)
     assert response.status_code == 400
     assert "The listing is missing." in response.get_data(as_text=True)
+
+
+@pytest.mark.parametrize("match_id", ["-8589934592", "8589934592", "0"])
+def test_a_bulk_decision_on_an_impossible_match_is_refused(app, client, login_as, match_id):
+    """Found on PostgreSQL: a match id beyond a database integer reached the query (a 500)."""
+    login_as(make_user(app, role=Role.BROKER))
+    page = client.get("/broker/queue").get_data(as_text=True)
+    data = {"match_ids": match_id, "decision": "accept", "csrf_token": csrf_from(page)}
+    response = client.post("/broker/queue/bulk", data=data, follow_redirects=True)
+    assert response.status_code == 200
+    assert "Choose matches and, to reject, a reason." in response.get_data(as_text=True)
