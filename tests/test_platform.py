@@ -1,5 +1,7 @@
 """Health check, configuration, error pages, the schema and security headers."""
 
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -10,6 +12,8 @@ from config import ProductionConfig
 from marketplace import create_app
 from marketplace.extensions import db
 from marketplace.models import Base
+
+ROOT = Path(__file__).resolve().parents[1]
 
 
 def test_healthz_reports_database_up(client):
@@ -131,3 +135,19 @@ def test_timestamps_come_back_timezone_aware(app):
         from marketplace.models import User
 
         assert db.session.get(User, user.id).created_at.tzinfo is not None
+
+
+def test_a_fresh_process_can_load_a_signed_in_user_before_any_other_query():
+    """A gunicorn worker's first request loads the user with its second factor (a backref):
+    it must exist before anything else configured the mappers (found by bench/load.py)."""
+    code = (
+        "from sqlalchemy import select\n"
+        "from sqlalchemy.orm import joinedload\n"
+        "from marketplace.models import User\n"
+        "print(select(User).options(joinedload(User.mfa_credential)) is not None)\n"
+    )
+    done = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, cwd=ROOT, check=False
+    )
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.strip() == "True"

@@ -1,5 +1,7 @@
 """All tables, one module per aggregate; importing this registers them on Base.metadata."""
 
+from sqlalchemy.orm import configure_mappers
+
 from marketplace.models.account_token import AccountToken, TokenPurpose, hash_token
 from marketplace.models.audit import AuditLog
 from marketplace.models.base import Base, utcnow
@@ -42,6 +44,10 @@ from marketplace.models.ranker import RankerModel
 from marketplace.models.reference import Country, FxRate, GridFactor, TaxonomyActivity
 from marketplace.models.search import AlertFrequency, SavedSearch
 from marketplace.models.user import Role, User
+
+# Backrefs (User.mfa_credential…) exist only once the mappers are configured: do it now, so a
+# query that names one works in a fresh process too (a worker's first request, not only tests).
+configure_mappers()
 
 __all__ = [
     "AccountToken",
