@@ -96,13 +96,7 @@ def _finish(job_id: int, task: TaskSpec, result) -> None:
     }
     if task.forget_payload:
         values["payload"] = {}
-    db.session.execute(
-        update(BackgroundJob)
-        .where(BackgroundJob.id == job_id)
-        .values(**values)
-        .execution_options(synchronize_session=False)
-    )
-    db.session.commit()
+    _record(job_id, values)
 
 
 def _failed(job_id: int, task: TaskSpec, attempts: int, error: Exception) -> str:
@@ -114,6 +108,12 @@ def _failed(job_id: int, task: TaskSpec, attempts: int, error: Exception) -> str
         "run_after": None if gave_up else utcnow() + task.backoff(attempts),
         "finished_at": utcnow() if gave_up else None,
     }
+    _record(job_id, values)
+    return "failed" if gave_up else "retry"
+
+
+def _record(job_id: int, values: dict) -> None:
+    """Write the job's outcome in its own commit."""
     db.session.execute(
         update(BackgroundJob)
         .where(BackgroundJob.id == job_id)
@@ -121,4 +121,3 @@ def _failed(job_id: int, task: TaskSpec, attempts: int, error: Exception) -> str
         .execution_options(synchronize_session=False)
     )
     db.session.commit()
-    return "failed" if gave_up else "retry"

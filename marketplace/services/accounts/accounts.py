@@ -75,16 +75,26 @@ def send_confirmation(user: User) -> None:
 
 
 def _mail_confirmation_link(user: User) -> None:
-    token = tokens.issue(
-        user, TokenPurpose.EMAIL_CONFIRMATION, current_app.config["EMAIL_CONFIRMATION_MAX_AGE"]
+    _mail_token_link(
+        user,
+        TokenPurpose.EMAIL_CONFIRMATION,
+        "EMAIL_CONFIRMATION_MAX_AGE",
+        _l("Confirm your e-mail address"),
+        "confirm_email",
+        "auth.confirm_email",
     )
+
+
+def _mail_token_link(user, purpose, max_age_setting, subject, template, endpoint) -> None:
+    """Issue a single-use token and mail its link; the caller commits both together."""
+    token = tokens.issue(user, purpose, current_app.config[max_age_setting])
     send_template(
         user.email,
         user.locale,
-        _l("Confirm your e-mail address"),
-        "confirm_email",
+        subject,
+        template,
         user=user,
-        link=external_url("auth.confirm_email", token=token),
+        link=external_url(endpoint, token=token),
     )
 
 
@@ -208,16 +218,13 @@ def set_locale(user: User, locale: str) -> None:
 
 def mail_reset_link(user: User) -> None:
     """Mail a new single-use reset link; the token and the e-mail commit together."""
-    token = tokens.issue(
-        user, TokenPurpose.PASSWORD_RESET, current_app.config["PASSWORD_RESET_MAX_AGE"]
-    )
-    send_template(
-        user.email,
-        user.locale,
+    _mail_token_link(
+        user,
+        TokenPurpose.PASSWORD_RESET,
+        "PASSWORD_RESET_MAX_AGE",
         _l("Reset your password"),
         "reset_password",
-        user=user,
-        link=external_url("auth.reset_password", token=token),
+        "auth.reset_password",
     )
     db.session.commit()
 

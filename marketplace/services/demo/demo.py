@@ -249,6 +249,15 @@ def _need_row(i: int, sponsors, users, rates, rate_ids) -> dict:
         "capacity": Decimal(mw) if mw else None,
         "capacity_unit": unit,
         "show_organisation": i % 3 != 0,
+        **_need_workflow(i, status, published),
+    }
+    row.update(impact_columns(technology, country, row["capacity"]))
+    return row
+
+
+def _need_workflow(i: int, status: NeedStatus, published) -> dict:
+    """Status, fee and dates of a demo need, consistent with where it stands."""
+    return {
         "status": status,
         # Needs past review were published with their fee paid or, for pilots, waived.
         "fee_status": FeeStatus.UNPAID
@@ -261,8 +270,6 @@ def _need_row(i: int, sponsors, users, rates, rate_ids) -> dict:
         "created_at": published - timedelta(days=10),
         "updated_at": published,
     }
-    row.update(impact_columns(technology, country, row["capacity"]))
-    return row
 
 
 def _sponsor_key(org: Organisation) -> str:
@@ -290,6 +297,15 @@ def _add_products(target: int, orgs, users, progress: Progress) -> int:
     return _insert_batches(FinanceProduct, rows, target - start, "products", progress)
 
 
+PRICING_INDICATIONS = [
+    "SOFR + 180–250 bp",
+    "LPR − 10 bp",
+    "HIBOR + 150 bp",
+    "Target IRR 11–13%",
+    "0.8–1.2% p.a. guarantee fee",
+]
+
+
 def _product_row(i: int, investors, users, rates) -> dict:
     rng = random.Random(f"product-{i}")
     key, name_en, name_zh = content.PRODUCT_TYPES[i % len(content.PRODUCT_TYPES)]
@@ -309,10 +325,8 @@ def _product_row(i: int, investors, users, rates) -> dict:
         "created_by_id": users[investor_key].id,
         "name_en": f"{name_en} {2026 + i % 3} — {investor.name.split(' ')[0]}",
         "name_zh": f"{name_zh}（{2026 + i % 3}）" if i % 2 == 0 else None,
-        "description": (
-            f"{name_en} for {', '.join(chosen_sectors)} projects in Belt-and-Road "
-            "countries. Requires an environmental and social assessment."
-        ),
+        "description": f"{name_en} for {', '.join(chosen_sectors)} projects in Belt-and-Road "
+        "countries. Requires an environmental and social assessment.",
         "product_type": key,
         "ticket_min": low,
         "ticket_max": high,
@@ -329,15 +343,7 @@ def _product_row(i: int, investors, users, rates) -> dict:
         "stages": list(sectors.STAGES[2:6]),
         "taxonomy_requirements": sorted(rng.sample(sectors.TAXONOMY_REQUIREMENTS, k=1)),
         "min_tco2e_per_year": Decimal(rng.choice([0, 0, 5000, 20000])) or None,
-        "pricing_indication": rng.choice(
-            [
-                "SOFR + 180–250 bp",
-                "LPR − 10 bp",
-                "HIBOR + 150 bp",
-                "Target IRR 11–13%",
-                "0.8–1.2% p.a. guarantee fee",
-            ]
-        ),
+        "pricing_indication": rng.choice(PRICING_INDICATIONS),
         "status": ProductStatus.ACTIVE if i % 9 else ProductStatus.PAUSED,
         "activated_at": now - timedelta(days=rng.randint(1, 200)),
         "created_at": now - timedelta(days=rng.randint(200, 300)),
