@@ -61,6 +61,10 @@ class RankerModel:
             return scores["joint"]
         return harmonic(scores["need"], scores["product"])
 
+    def probability(self, X: np.ndarray) -> np.ndarray:
+        """Estimated chance, in [0, 1], that a broker accepts each pair: the scale people see."""
+        return self.predict(X)
+
     def contributions(self, x: np.ndarray, limit: int = 5) -> list[dict]:
         """Largest coef × scaled-value terms of one pair's logits, per head."""
         terms = []

@@ -158,6 +158,41 @@ class Need:
         return tuple(dict.fromkeys((*self.taxonomy_claims, *sorted(implied))))
 
 
+@dataclass(frozen=True)
+class TrackDeal:
+    """One earlier green-finance deal of a product's investor (any field may be unknown)."""
+
+    country: str | None = None
+    region: str | None = None
+    technology: str | None = None
+    sector: str | None = None
+    year: float | None = None
+    amount_usd: float | None = None
+    co_financiers: tuple[str, ...] = ()
+
+    @classmethod
+    def from_dict(cls, data: Any) -> TrackDeal | None:
+        """Build from a track-record entry; None for anything that is not a mapping."""
+        if not isinstance(data, dict):
+            return None
+        country = (_key(data.get("country")) or "").upper() or None
+        technology = _key(data.get("technology"))
+        return cls(
+            country=country,
+            region=_key(data.get("region")) or region_of(country),
+            technology=technology,
+            sector=_key(data.get("sector")) or TECHNOLOGY_SECTOR.get(technology or ""),
+            year=_number(data.get("year")),
+            amount_usd=_number(data.get("amount_usd")),
+            co_financiers=tuple(str(c) for c in _keys(data.get("co_financiers"))),
+        )
+
+
+def _track_record(value: Any) -> tuple[TrackDeal, ...]:
+    items = value if isinstance(value, list | tuple) else ()
+    return tuple(deal for deal in map(TrackDeal.from_dict, items) if deal is not None)
+
+
 @dataclass
 class Product:
     """A green-finance product and its mandate as the matcher sees it."""
@@ -182,6 +217,7 @@ class Product:
     min_tco2e: float | None = None
     taxonomy_requirements: tuple[str, ...] = ()
     investor_id: Any = None
+    track_record: tuple[TrackDeal, ...] = ()
 
     @classmethod
     def from_dict(cls, data: dict, usd_rates: dict[str, float] = DEFAULT_USD_RATES) -> Product:
@@ -211,6 +247,7 @@ class Product:
             min_tco2e=_number(data.get("min_tco2e")),
             taxonomy_requirements=_keys(data.get("taxonomy_requirements")),
             investor_id=investor if investor is not None else data.get("organisation_id"),
+            track_record=_track_record(data.get("track_record")),
         )
 
     @property

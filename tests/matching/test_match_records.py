@@ -74,3 +74,34 @@ def test_product_from_odd_record():
 def test_product_investor_defaults_to_organisation_then_product():
     assert Product.from_dict({"id": 1, "organisation_id": 4}).investor_key == 4
     assert Product.from_dict({"id": 1}).investor_key == ("product", 1)
+
+
+def test_track_record_is_read_tolerantly():
+    product = Product.from_dict(
+        {
+            "id": "P1",
+            "track_record": [
+                {
+                    "country": "pk",
+                    "technology": "onshore_wind",
+                    "year": 2014,
+                    "amount_usd": 120000000,
+                    "co_financiers": ["P7", None, 8],
+                },
+                {"country": None, "region": None, "technology": None, "sector": "solar"},
+                "not a deal",
+                None,
+            ],
+        }
+    )
+    first, second = product.track_record
+    assert (first.country, first.region, first.sector) == ("PK", "South Asia", "wind")
+    assert (first.year, first.amount_usd, first.co_financiers) == (2014, 120e6, ("P7", "8"))
+    assert (second.country, second.region, second.sector) == (None, None, "solar")
+    assert second.year is None
+
+
+def test_product_without_track_record_has_none():
+    assert Product.from_dict({"id": 1}).track_record == ()
+    assert Product.from_dict({"id": 1, "track_record": None}).track_record == ()
+    assert Product.from_dict({"id": 1, "track_record": "x"}).track_record == ()
