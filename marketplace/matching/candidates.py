@@ -22,14 +22,23 @@ CONSTRAINTS = (
 )
 NEED_SIDE = ("currency", "ticket", "tenor", "instrument")
 PRODUCT_SIDE = ("country", "sector", "stage", "taxonomy", "impact")
+# A pair that breaks one of these is never shown: the mandate rules it out.
+HARD = ("currency", "country", "ticket", "sector")
+# A pair that misses exactly one of these (and no hard one) is a near miss a person may still
+# want: ticket outside the range but within the tolerance, tenor within a year of the range,
+# another instrument, another stage, less impact than the mandate's minimum, a taxonomy
+# requirement the need does not claim yet (an owner can obtain an opinion or an alignment).
+SOFT = ("ticket_exact", "tenor", "instrument", "stage", "impact", "taxonomy")
+GOOD, NEAR_MISS, EXCLUDED = 0, 1, 2  # tiers
 
 
 @dataclass(frozen=True)
 class RuleConfig:
     """Knobs of candidate generation and the stage-1 score."""
 
-    ticket_tolerance: float = 0.2  # an amount 20 % outside the ticket range is a near miss
-    max_missed: int = 1  # pairs missing more constraints are not candidates
+    ticket_tolerance: float = 0.2  # an amount up to 20 % outside the ticket range is a near miss
+    tenor_tolerance: float = 1.0  # a tenor up to a year outside the range is a near miss
+    near_miss_limit: int = 1  # soft misses a near miss may have; more exclude the pair
     text_weight: float = 0.5  # weight of the TF-IDF cosine in the stage-1 score
 
 
@@ -137,27 +146,50 @@ def missed_count(met: dict[str, np.ndarray]) -> np.ndarray:
     return sum((~met[c]).astype(np.int8) for c in CONSTRAINTS)
 
 
-def rule_score(need_side, product_side, missed, max_missed: int) -> np.ndarray:
-    """Harmonic mean of need side and product side, minus 2 for a non-candidate."""
-    # Non-candidates sink below every candidate (whose score is ≥ 0, a non-candidate's < -0.5)
-    # but keep their order among themselves.
-    return harmonic(need_side, product_side) - 2.0 * (missed > max_missed)
+def tier_of(met: dict, exact, tenor_near, limit: int) -> np.ndarray:
+    """GOOD, NEAR_MISS or EXCLUDED per pair, from the met flags (see HARD and SOFT)."""
+    hard_ok = np.logical_and.reduce([np.asarray(met[c]) for c in HARD] + [np.asarray(tenor_near)])
+    soft = {**met, "ticket_exact": exact}
+    soft_missed = sum((~np.asarray(soft[c])).astype(np.int8) for c in SOFT)
+    tier = np.where(soft_missed == 0, GOOD, NEAR_MISS)
+    return np.where(hard_ok & (soft_missed <= limit), tier, EXCLUDED).astype(np.int8)
+
+
+def tenor_near(pair: Pair, tolerance: float) -> np.ndarray:
+    """Tenor within `tolerance` years of the range (an unknown counts as met)."""
+    tenor, product = pair.need.numbers["tenor"], pair.product.numbers
+    return _not_below(tenor, product["tenor_min"] - tolerance) & _not_below(
+        product["tenor_max"] + tolerance, tenor
+    )
+
+
+def pair_tiers(pair: Pair, met: dict, config: RuleConfig) -> np.ndarray:
+    """Tier of each pair of broadcast columns."""
+    exact = ticket_checks(pair, config.ticket_tolerance)["exact"]
+    return tier_of(met, exact, tenor_near(pair, config.tenor_tolerance), config.near_miss_limit)
+
+
+def rule_score(need_side, product_side, excluded) -> np.ndarray:
+    """Harmonic mean of need side and product side, minus 2 for an excluded pair."""
+    # Excluded pairs sink below every eligible one (whose score is ≥ 0, an excluded one's < -0.5)
+    # but keep their order among themselves (offline metrics rank every product).
+    return harmonic(need_side, product_side) - 2.0 * excluded
 
 
 def rule_parts(pair: Pair, config: RuleConfig) -> dict[str, np.ndarray]:
-    """Constraint checks, missed count and the rule score (need side ⊕ product side)."""
+    """Constraint checks, tier, missed count and the rule score (need side ⊕ product side)."""
     met = constraint_checks(pair, config)
     graded = grades(pair, met, config)
     need_side, product_side = side_scores(graded)
-    missed = missed_count(met)
-    rules = rule_score(need_side, product_side, missed, config.max_missed)
+    tier = pair_tiers(pair, met, config)
     return {
         "met": met,
         "graded": graded,
         "need_side": need_side,
         "product_side": product_side,
-        "missed": missed,
-        "rules": rules,
+        "missed": missed_count(met),
+        "tier": tier,
+        "rules": rule_score(need_side, product_side, tier == EXCLUDED),
     }
 
 

@@ -7,7 +7,7 @@ from dataclasses import dataclass, field
 import numpy as np
 from sklearn.pipeline import Pipeline
 
-from .candidates import Pair, RuleConfig, harmonic, stage_one
+from .candidates import EXCLUDED, Pair, RuleConfig, harmonic, stage_one
 from .features import (
     FEATURE_NAMES,
     FEATURES,
@@ -92,15 +92,20 @@ class RankerModel:
         return index.cache[key]
 
 
+NEAR_MISSES = 20  # near misses ranked per query, beside the good candidates
+
+
 @dataclass
 class Ranking:
-    """Top rows of the other side for one query, best first, with what explains them."""
+    """Top rows of the other side for one query: good ones best first, then near misses."""
 
     rows: np.ndarray
-    scores: np.ndarray
+    scores: np.ndarray  # the ranking score (stage 1 at cold start, else the model's)
     features: np.ndarray
     met: dict[str, np.ndarray]
     stage: str  # "learned" or "rules"
+    tiers: np.ndarray  # candidates.GOOD or candidates.NEAR_MISS per row
+    probability: np.ndarray | None = None  # calibrated chance of acceptance (None at cold start)
 
 
 def _zero_rates(shape) -> dict[str, np.ndarray]:
@@ -108,13 +113,16 @@ def _zero_rates(shape) -> dict[str, np.ndarray]:
     return {"product_rate": zero, "product_log_n": zero, "investor_sector_rate": zero}
 
 
-def _finish(pair: Pair, model, config: RuleConfig, stage1: np.ndarray, limit: int) -> Ranking:
-    """Score the candidates with the learned heads (if any) and keep the best `limit`."""
+def _finish(pair: Pair, model, config: RuleConfig, stage1, tiers, limit: int) -> Ranking:
+    """Score the candidates with the learned heads (if any); per tier keep the best `limit`."""
     X, parts = compute_features(pair, config)
     scores = model.predict(X) if model is not None else stage1
-    order = np.argsort(-scores, kind="stable")[:limit]
-    met = {c: np.broadcast_to(v, scores.shape)[order] for c, v in parts["met"].items()}
-    return Ranking(order, scores[order], X[order], met, "learned" if model else "rules")
+    order = np.lexsort((-scores, tiers))  # good before near misses, best first within each
+    keep = np.concatenate([order[tiers[order] == t][:limit] for t in np.unique(tiers)] or [order])
+    met = {c: np.broadcast_to(v, scores.shape)[keep] for c, v in parts["met"].items()}
+    probability = model.probability(X[keep]) if model is not None else None
+    stage = "learned" if model else "rules"
+    return Ranking(keep, scores[keep], X[keep], met, stage, tiers[keep], probability)
 
 
 def rank_products(
@@ -130,7 +138,9 @@ def rank_products(
     hits, cosine = hits_for_need(index, query)
     products = index.products.side
     k = max(model.stage_two if model else 0, limit)
-    top, first = screen(query.side, index.products, hits, cosine, config, k, need_is_query=True)
+    top, first, tiers = screen(
+        query.side, index.products, hits, cosine, config, k, True, near_k=NEAR_MISSES
+    )
     rates = _zero_rates(top.shape)
     if model is not None:
         rates = model.aligned(index).for_pairs(top, model.aligned(index).sector_code(need.sector))
@@ -141,7 +151,7 @@ def rank_products(
         text_for_need(index, query, top),
         rates,
     )
-    ranking = _finish(pair, model, config, first, limit)
+    ranking = _finish(pair, model, config, first, tiers, limit)
     ranking.rows = top[ranking.rows]
     return ranking
 
@@ -159,7 +169,9 @@ def rank_needs(
     hits, cosine = hits_for_product(index, query)
     needs = index.needs.side
     k = max(model.stage_two if model else 0, limit)
-    top, first = screen(query.side, index.needs, hits, cosine, config, k, need_is_query=False)
+    top, first, tiers = screen(
+        query.side, index.needs, hits, cosine, config, k, False, near_k=NEAR_MISSES
+    )
     rates = _zero_rates(top.shape)
     if model is not None:
         rates = _product_rates(index, model, product, top)
@@ -170,7 +182,7 @@ def rank_needs(
         text_for_product(index, query, top),
         rates,
     )
-    ranking = _finish(pair, model, config, first, limit)
+    ranking = _finish(pair, model, config, first, tiers, limit)
     ranking.rows = top[ranking.rows]
     return ranking
 
@@ -202,20 +214,28 @@ def grid_scores(
         codes = np.array([aligned.sector_code(index.needs.records[r].sector) for r in need_rows])
         rates = aligned.for_pairs(np.arange(len(index.products))[None, :], codes[:, None])
     X, parts = compute_features(Pair(need_side, product_side, hits, text, rates), config)
-    first = stage_one(parts, text["stage1"], config)
-    out = {"rules": parts["rules"], "tfidf": text["text"], "stage1": first}
+    tiers = parts["tier"]
+    # Shown order: good pairs, then near misses, then (never shown) excluded ones.
+    first = stage_one(parts, text["stage1"], config) - 100.0 * tiers
+    out = {"rules": parts["rules"], "tfidf": text["text"], "stage1": first, "tiers": tiers}
     if model is not None:
-        out["learned"] = _two_stage(first, model.predict(X), model.stage_two)
+        out["learned"] = _two_stage(first, model.predict(X), tiers, model.stage_two)
     return out
 
 
-def _two_stage(first: np.ndarray, learned: np.ndarray, k: int) -> np.ndarray:
-    """Learned scores on each row's stage-1 top k, ranked above the rest kept in stage-1 order."""
+def _two_stage(first: np.ndarray, learned: np.ndarray, tiers: np.ndarray, k: int) -> np.ndarray:
+    """Learned scores on each row's stage-1 top k of eligible pairs, ranked above the rest kept
+    in stage-1 order; good pairs above near misses, excluded pairs last."""
     k = min(k, first.shape[1])
     top = np.argpartition(-first, k - 1, axis=1)[:, :k]
-    final = (
-        first - 10.0
-    )  # stage-1 scores lie in [-1, 1.5]; this keeps the rest below any probability
     rows = np.arange(first.shape[0])[:, None]
-    final[rows, top] = 10.0 + learned[rows, top]
+    # Stage-1 scores of one tier lie within [-2.5, 1.5] and tiers are 100 apart; the learned
+    # score, squashed into (0, 1) keeping its order, + 10 lifts the re-scored pairs above the
+    # rest of their own tier only.
+    final = first.copy()
+    squashed = 0.5 + np.arctan(learned[rows, top]) / np.pi
+    eligible = tiers[rows, top] != EXCLUDED
+    final[rows, top] = np.where(
+        eligible, 10.0 + squashed - 100.0 * tiers[rows, top], first[rows, top]
+    )
     return final

@@ -15,21 +15,23 @@ import numpy as np
 
 from .candidates import (
     CONSTRAINTS,
+    EXCLUDED,
+    GOOD,
+    NEAR_MISS,
     Pair,
     RuleConfig,
-    constraint_checks,
     graded_fits,
-    missed_count,
     rule_parts,
     rule_score,
     share_met,
     side_scores,
     stage_one,
+    tier_of,
 )
 from .index import Side, Table
 
-# Bit order of the code's low 13 bits; the taxonomy (required, hits) pair sits above them.
-NEED_BITS = ("currency", "tenor", "instrument", "ticket", "ticket_exact")
+# Bit order of the code's low 14 bits; the taxonomy (required, hits) pair sits above them.
+NEED_BITS = ("currency", "tenor", "instrument", "ticket", "ticket_exact", "tenor_near")
 PRODUCT_BITS = (
     *("country", "region_hit", "country_hit"),
     *("sector", "sector_hit", "technology_hit"),
@@ -40,8 +42,8 @@ MAX_REQUIRED = 7  # taxonomy requirements the lookup covers; beyond, stage 1 goe
 
 
 @lru_cache(maxsize=16)
-def rule_table(max_required: int, max_missed: int) -> np.ndarray:
-    """Rule score of every code, graded as rule_parts grades a pair."""
+def rule_tables(max_required: int, near_miss_limit: int) -> tuple[np.ndarray, np.ndarray]:
+    """Rule score and tier of every code, graded as rule_parts grades a pair."""
     width = max_required + 1
     code = np.arange((1 << FLAG_BITS) * width * width)
     bit = {name: (code >> i) & 1 > 0 for i, name in enumerate(NEED_BITS + PRODUCT_BITS)}
@@ -49,7 +51,8 @@ def rule_table(max_required: int, max_missed: int) -> np.ndarray:
     met = {name: bit.get(name, hits >= required) for name in CONSTRAINTS}
     hit = {name: bit[f"{name}_hit"] for name in ("country", "region", "sector", "technology")}
     graded = graded_fits(met, bit["ticket_exact"], hit, share_met(hits, required))
-    return rule_score(*side_scores(graded), missed_count(met), max_missed)
+    tier = tier_of(met, bit["ticket_exact"], bit["tenor_near"], near_miss_limit)
+    return rule_score(*side_scores(graded), tier == EXCLUDED), tier
 
 
 class _Columns:
@@ -78,6 +81,9 @@ class _Columns:
     def scaled(self, name: str, factor: float) -> np.ndarray:
         return self.get((name, factor), lambda s: s.numbers[name] * factor)
 
+    def shifted(self, name: str, delta: float) -> np.ndarray:
+        return self.get((name, "+", delta), lambda s: s.numbers[name] + delta)
+
 
 def _hit(hits: np.ndarray) -> np.ndarray:
     return hits if hits.dtype == bool else hits > 0
@@ -101,16 +107,21 @@ def _not_below(value, bound) -> np.ndarray:
     return np.logical_not(below, out=below)
 
 
-def _flags(need: _Columns, product: _Columns, hits: dict, tolerance: float, size: int) -> dict:
+def _flags(need: _Columns, product: _Columns, hits: dict, config: RuleConfig, size: int) -> dict:
     """Per row and named as in NEED_BITS, PRODUCT_BITS and CONSTRAINTS: bool flags."""
     n, p = need.side.numbers, product.side.numbers
     hit = {name: _hit(h) for name, h in hits.items()}
     amount, tenor = n["amount_usd"], n["tenor"]
-    low = product.scaled("ticket_min", 1 - tolerance)
-    high = product.scaled("ticket_max", 1 + tolerance)
+    low = product.scaled("ticket_min", 1 - config.ticket_tolerance)
+    high = product.scaled("ticket_max", 1 + config.ticket_tolerance)
+    years = config.tenor_tolerance
     both = {
         "currency": (need.positive("currency_ok"), product.positive("currency_ok")),
         "tenor": (_not_below(tenor, p["tenor_min"]), _not_below(p["tenor_max"], tenor)),
+        "tenor_near": (
+            _not_below(tenor, product.shifted("tenor_min", -years)),
+            _not_below(product.shifted("tenor_max", years), tenor),
+        ),
         "ticket": (_not_below(amount, low), _not_below(high, amount)),
         "ticket_exact": (_not_below(amount, p["ticket_min"]), _not_below(p["ticket_max"], amount)),
     }
@@ -127,14 +138,6 @@ def _flags(need: _Columns, product: _Columns, hits: dict, tolerance: float, size
     return flags
 
 
-def _sum(bits, size: int) -> np.ndarray:
-    """How many of the bool arrays are true, per row."""
-    total = np.zeros(size, dtype=np.uint8)
-    for bit in bits:
-        total += np.broadcast_to(bit, (size,)).view(np.uint8)
-    return total
-
-
 def _pack(bits: list[np.ndarray], size: int) -> np.ndarray:
     """Bool arrays packed into one uint8 per row, the first as the lowest bit."""
     out = np.zeros(size, dtype=np.uint8)
@@ -145,7 +148,7 @@ def _pack(bits: list[np.ndarray], size: int) -> np.ndarray:
 
 
 def rule_codes(flags: dict, taxonomy_hits, required, width: int, size: int) -> np.ndarray:
-    """Per row: code = taxonomy (required, hits) pair · 2^13 + product flags · 2^5 + need flags."""
+    """Per row: code = taxonomy (required, hits) pair · 2^14 + product flags · 2^6 + need flags."""
     taxonomy = np.minimum(taxonomy_hits, required, dtype=np.uint8)  # the share is capped at 1
     taxonomy += np.multiply(required, width, dtype=np.uint8)
     code = np.broadcast_to(taxonomy, (size,)).astype(np.uint32)
@@ -164,43 +167,43 @@ def screen(
     config: RuleConfig,
     k: int,
     need_is_query: bool,
-) -> tuple[np.ndarray, np.ndarray]:
-    """Rows and stage-1 scores of the top k of the table; candidates only, if there are k."""
+    near_k: int = 0,
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Rows, stage-1 scores and tiers of the table's top k good rows, then its top near_k near
+    misses; excluded rows are never returned."""
     query_cols, table_cols = _Columns(query, None), _Columns(table.side, table)
     need, product = (query_cols, table_cols) if need_is_query else (table_cols, query_cols)
     max_required = product.max_required()
     if max_required > MAX_REQUIRED:
-        return screen_pairwise(query, table.side, hits, cosine, config, k, need_is_query)
+        return screen_pairwise(query, table.side, hits, cosine, config, (k, near_k), need_is_query)
     size = len(table)
-    flags = _flags(need, product, hits, config.ticket_tolerance, size)
-    met = _sum([flags[name] for name in CONSTRAINTS], size)
-    rows = np.flatnonzero(met >= len(CONSTRAINTS) - config.max_missed)
-    if rows.size < k:  # too few candidates: rank non-candidates too, below them
-        rows = np.arange(size)
+    flags = _flags(need, product, hits, config, size)
     code = rule_codes(flags, hits["taxonomy"], product.required(), max_required + 1, size)
-    rules = rule_table(max_required, config.max_missed)
-    first = rules[code[rows]] + config.text_weight * cosine[rows]
-    top = top_k(first, k)
-    return rows[top], first[top]
+    rules, tiers = rule_tables(max_required, config.near_miss_limit)
+
+    def first_of(rows: np.ndarray) -> np.ndarray:
+        return rules[code[rows]] + config.text_weight * cosine[rows]
+
+    return _best(tiers[code], first_of, (k, near_k))
 
 
-def screen_pairwise(query, items: Side, hits, cosine, config, k, need_is_query):
+def _best(tier: np.ndarray, first_of, limits) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Top rows of each shown tier by stage-1 score (`first_of(rows)` gives the scores)."""
+    parts = []
+    for wanted, limit in zip((GOOD, NEAR_MISS), limits, strict=True):
+        rows = np.flatnonzero(tier == wanted)
+        first = first_of(rows)
+        top = top_k(first, limit)
+        parts.append((rows[top], first[top], np.full(top.size, wanted, dtype=np.int8)))
+    rows, first, tiers = (np.concatenate(column) for column in zip(*parts, strict=True))
+    return rows, first, tiers
+
+
+def screen_pairwise(query, items: Side, hits, cosine, config, limits, need_is_query):
     """The same as screen, through rule_parts on the pairs (no limit on taxonomy requirements)."""
-
-    def pair_of(rows) -> Pair:
-        sub = items.take(rows)
-        picked = {name: h[rows] for name, h in hits.items()}
-        return (
-            Pair(query, sub, picked, {}, {}) if need_is_query else Pair(sub, query, picked, {}, {})
-        )
-
-    missed = missed_count(constraint_checks(pair_of(slice(None)), config))
-    rows = np.flatnonzero(missed <= config.max_missed)
-    if rows.size < k:
-        rows = np.arange(cosine.size)
-    first = stage_one(rule_parts(pair_of(rows), config), cosine[rows], config)
-    top = top_k(first, k)
-    return rows[top], first[top]
+    pair = Pair(query, items, hits, {}, {}) if need_is_query else Pair(items, query, hits, {}, {})
+    parts = rule_parts(pair, config)
+    return _best(parts["tier"], lambda rows: stage_one(parts, cosine, config)[rows], limits)
 
 
 def top_k(scores: np.ndarray, k: int) -> np.ndarray:

@@ -15,7 +15,31 @@ _WORD = re.compile(r"[^\W\d_]{3,}|[\u3400-\u9fff]{2,}")
 _CJK = re.compile(r"[\u3400-\u9fff]")
 _STOPWORDS = frozenset(
     {"the", "and", "for", "with", "from", "this", "that", "into", "our", "its", "are", "was"}
-    | {"will", "per", "has", "have", "all", "any", "of", "to", "in"}
+    | {"will", "per", "has", "have", "all", "any", "of", "to", "in", "also", "near", "other"}
+    # Domain words every listing uses: sharing them says nothing about a pair.
+    | {"project", "projects", "green", "finance", "financing", "financed", "funding", "fund"}
+    | {"environmental", "social", "assessment", "impact", "sustainable", "sustainability"}
+    | {"development", "developer", "sponsor", "investment", "investor", "investors", "loan"}
+    | {"loans", "capital", "company", "provides", "preferred", "seeks", "raising", "requires"}
+    | {"focused", "assets", "long", "term", "million", "total", "new", "based", "support"}
+)
+# The same for Chinese, as the character pairs `words` makes (项目 "project", 绿色 "green", …).
+_STOP_PAIRS = frozenset(
+    {"项目", "绿色", "融资", "环境", "评估", "社会", "影响", "投资", "资金", "开发", "建设", "发展"}
+    | {
+        "寻求",
+        "位于",
+        "属于",
+        "领域",
+        "支持",
+        "公司",
+        "贷款",
+        "可持",
+        "持续",
+        "该项",
+        "目位",
+        "于该",
+    }
 )
 
 
@@ -180,11 +204,13 @@ class TextVectoriser:
 
 
 def words(text: str) -> set[str]:
-    """Lower-case words of three letters or more, and Chinese character pairs."""
+    """Lower-case words of three letters or more, and Chinese character pairs, without the
+    stop words of English and of the domain."""
     found = set()
     for token in _WORD.findall(text.lower()):
         if _CJK.match(token):
-            found.update(token[i : i + 2] for i in range(len(token) - 1))
+            pairs = (token[i : i + 2] for i in range(len(token) - 1))
+            found.update(pair for pair in pairs if pair not in _STOP_PAIRS)
         elif token not in _STOPWORDS:
             found.add(token)
     return found

@@ -165,7 +165,7 @@ def test_single_query_grid_and_pair_paths_agree():
 
 
 def test_both_directions_rank_the_fit_first():
-    index, need = build(FAR, FIT, OPEN)
+    index, need = build(FAR, dict(FIT, taxonomy_requirements=["eu_taxonomy_aligned"]), OPEN)
     assert index.products.records[rank_products(index, need).rows[0]].id == "fit"
     product = index.products.records[1]
     assert index.needs.records[rank_needs(index, product).rows[0]].id == "n1"

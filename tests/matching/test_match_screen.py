@@ -32,7 +32,10 @@ def index():
     )
 
 
-CONFIGS = [RuleConfig(), RuleConfig(ticket_tolerance=0.35, max_missed=0, text_weight=0.2)]
+CONFIGS = [
+    RuleConfig(),
+    RuleConfig(ticket_tolerance=0.35, tenor_tolerance=2.0, near_miss_limit=0, text_weight=0.2),
+]
 
 
 @pytest.mark.parametrize("config", CONFIGS)
@@ -49,10 +52,12 @@ def test_screen_matches_rule_parts(index, config, k, need_is_query):
         else:
             query = index.product_query(record)
             hits, cosine = hits_for_product(index, query)
-        fast = screen(query.side, items, hits, cosine, config, k, need_is_query)
-        slow = screen_pairwise(query.side, items.side, hits, cosine, config, k, need_is_query)
-        np.testing.assert_array_equal(fast[0], slow[0])
-        np.testing.assert_array_equal(fast[1], slow[1])
+        fast = screen(query.side, items, hits, cosine, config, k, need_is_query, near_k=k // 2)
+        slow = screen_pairwise(
+            query.side, items.side, hits, cosine, config, (k, k // 2), need_is_query
+        )
+        for got, expected in zip(fast, slow, strict=True):
+            np.testing.assert_array_equal(got, expected)
 
 
 def test_token_hits_and_text_dot_agree_with_dense_products(index):

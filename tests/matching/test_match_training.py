@@ -110,6 +110,8 @@ def test_train_compares_with_the_active_model(tmp_path):
 
 def test_learned_beats_rules_after_a_few_rounds_on_held_out_needs():
     result = simulate_rounds(n_needs=400, n_products=150, rounds=3, seed=0)
-    last = result["history"][-1]
-    assert last["learned"] > last["rules"] + 0.03
+    first, last = result["history"][0], result["history"][-1]
+    # Good pairs are shown before near misses whatever the model says, so the model reorders
+    # within tiers only: a smaller margin than over a free ranking, but a steady one.
+    assert last["learned"] > last["rules"] + 0.005 and last["learned"] > first["learned"]
     assert all(h["learned"] >= h["rules"] - 0.02 for h in result["history"])
