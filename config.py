@@ -66,6 +66,8 @@ class Config:
     MAX_UPLOAD_MB = int(os.environ.get("MAX_UPLOAD_MB", "10"))
     MAX_CONTENT_LENGTH = (MAX_UPLOAD_MB + 1) * 1024 * 1024
     MODEL_DIR = Path(os.environ.get("MODEL_DIR", INSTANCE_DIR / "models"))
+    # Good suggestions kept per need and per product (near misses: as many again, shown apart).
+    MATCH_SUGGESTIONS_K = max(1, int(os.environ.get("MATCH_SUGGESTIONS_K", "5")))
 
     SESSION_COOKIE_HTTPONLY = True
     SESSION_COOKIE_SAMESITE = "Lax"

@@ -130,11 +130,13 @@ def register_errorhandlers(app: Flask) -> None:
 
 
 def register_template_helpers(app: Flask) -> None:
+    from marketplace import phrasing
     from marketplace.i18n import register_template_helpers as register_i18n
     from marketplace.links import external_url
     from marketplace.security import current_location
 
     register_i18n(app)
+    phrasing.register(app)
     app.jinja_env.globals.update(external_url=external_url, current_location=current_location)
 
 

@@ -175,6 +175,17 @@ CONSTRAINTS = {
     "impact": _l("minimum emission reduction"),
 }
 
+# Why a pair is never suggested (marketplace.matching.diagnose: the hard terms, and more than
+# one near miss at once).
+EXCLUSIONS = {
+    "country": _l("Country or region outside the mandate"),
+    "sector": _l("Sector outside the mandate"),
+    "ticket": _l("Amount far outside the ticket range"),
+    "currency": _l("Currency that cannot be converted"),
+    "tenor": _l("Tenor more than a year outside the range"),
+    "several_near_misses": _l("Several terms missed at once"),
+}
+
 FEATURES = {
     "currency_ok": _l("currency accepted"),
     "ticket_in_range": _l("amount within the ticket range"),
@@ -326,6 +337,7 @@ VOCABULARIES = {
     "taxonomy_requirement": TAXONOMY_REQUIREMENTS,
     "capacity_unit": CAPACITY_UNITS,
     "region": REGIONS,
+    "exclusion": EXCLUSIONS,
     "impact_method": IMPACT_METHODS,
     "impact_reason": IMPACT_REASONS,
     "currency": CURRENCIES,

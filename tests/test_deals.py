@@ -209,10 +209,10 @@ def test_queue_filters_and_orders(app, parties):
     filtered = client.get("/broker/queue?sector=solar").get_data(as_text=True)
     assert "Steppe wind farm" not in filtered and "50 MW solar park" in filtered
     assert "Steppe wind farm" in client.get("/broker/queue?country=kz").get_data(as_text=True)
-    assert "50 MW solar park" not in client.get("/broker/queue?min_score=0.5").get_data(
+    assert "50 MW solar park" not in client.get("/broker/queue?min_chance=50").get_data(
         as_text=True
     )
-    assert client.get("/broker/queue?order=waiting&page=-4&min_score=abc").status_code == 200
+    assert client.get("/broker/queue?order=waiting&page=-4&min_chance=abc").status_code == 200
     assert solar.id
 
 

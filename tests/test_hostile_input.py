@@ -334,8 +334,8 @@ def test_the_numbers_the_review_found_are_refused_cleanly(app, client, login_as)
     for query in (
         "page=99999999999999999999",
         "older_than_days=99999999999999",
-        "min_score=NaN",
-        "min_score=inf",
+        "min_chance=NaN",
+        "min_chance=inf",
         "hub=nowhere&sector=%3Cscript%3E&source=x&country=%00",
     ):
         assert client.get(f"/broker/queue?{query}").status_code < 500, query

@@ -12,6 +12,7 @@ from marketplace.matching import synthetic
 from marketplace.matching.simulate import logged_dataset
 from marketplace.models import (
     BackgroundJob,
+    FinancingNeed,
     Match,
     MatchStatus,
     NeedStatus,
@@ -109,20 +110,23 @@ def test_publishing_a_need_stores_ranked_suggestions(app, market):
         suggested = db.session.scalars(
             select(Match).where(Match.need_id == market["need"].id).order_by(Match.rank_for_need)
         ).all()
-        assert [m.product_id for m in suggested][0] == market["fits"].id
+        # The Chilean wind product breaks the mandate's country and sector: never suggested.
+        assert [m.product_id for m in suggested] == [market["fits"].id]
         assert all(m.status == MatchStatus.SUGGESTED and m.explanation for m in suggested)
-        far = next(m for m in suggested if m.product_id == market["far"].id)
-        assert "country" in far.explanation["constraints_missed"]
+        assert not suggested[0].is_near_miss and suggested[0].score is None  # cold start
+        summary = db.session.get(FinancingNeed, market["need"].id).match_summary
+        assert (summary["good"], summary["excluded"], summary["k"]) == (1, 1, 5)
+        assert summary["excluded_by"] == {"country": 1, "sector": 1}
     owner = app.test_client()
     post_form(owner, "/auth/login", {"email": market["owner"].email, "password": "correct-horse-9"})
     page = owner.get(f"/needs/{market['need'].id}").get_data(as_text=True)
     assert "Suggested products" in page and "Pakistan solar loan" in page
+    assert "Andes wind equity" not in page
+    assert "Country or region outside the mandate: 1 of 2" in page  # why so few
 
 
 def test_suggest_cli_lists_products_with_reasons(app, market):
     with app.app_context():
-        from marketplace.models import FinancingNeed
-
         db.session.get(FinancingNeed, market["need"].id).status = NeedStatus.PUBLISHED
         db.session.commit()
     result = app.test_cli_runner().invoke(
@@ -130,8 +134,9 @@ def test_suggest_cli_lists_products_with_reasons(app, market):
     )
     assert result.exit_code == 0, result.output
     lines = result.output.splitlines()
-    assert "cold start" in lines[0]
-    assert f"#{market['fits'].id}" in lines[1] and "missed: country" in result.output
+    assert "cold start" in lines[0] and len(lines) == 2  # the far product is never suggested
+    assert f"#{market['fits'].id} " in lines[1] and "chance —" in lines[1]
+    assert "reasons: ticket_fits, country_in_mandate" in lines[1]
 
 
 def _decide(app, market, count: int):
@@ -164,15 +169,23 @@ def _decide(app, market, count: int):
 
 def test_train_saves_activates_and_detects_tampering(app, market):
     _decide(app, market, 12)
+    with app.app_context():
+        db.session.get(FinancingNeed, market["need"].id).status = NeedStatus.PUBLISHED
+        db.session.commit()
     result = app.test_cli_runner().invoke(args=["ranker", "train"])
     assert result.exit_code == 0, result.output
-    assert "Activated." in result.output
+    assert "Activated;" in result.output
     with app.app_context():
         version = db.session.scalar(select(RankerModel).where(RankerModel.is_active))
         path = Path(version.file_path)
         sidecar = json.loads(path.with_suffix(".json").read_text())
         assert sidecar["sha256"] == version.sha256 and version.training_size == 24
         assert {"feature_names", "data_hash", "metrics"} <= set(sidecar) or "features" in sidecar
+        # Activation re-scored the stored suggestions: one scale, the new version's chances.
+        rescored = db.session.scalars(select(Match).where(Match.status == MatchStatus.SUGGESTED))
+        rescored = rescored.all()
+        assert rescored and all(m.ranker_version == version.version for m in rescored)
+        assert all(0 <= m.score <= 1 for m in rescored)
     path.write_bytes(path.read_bytes() + b"tampered")
     broker = make_user(app, role=Role.BROKER)
     client = app.test_client()

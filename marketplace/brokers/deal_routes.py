@@ -29,7 +29,8 @@ def _filters() -> queue.QueueFilters:
         country=country if len(country) == 2 and country.isalpha() and country.isascii() else None,
         hub=query_choice(args.get("hub"), {hub.value for hub in Hub}),
         source=query_choice(args.get("source"), {source.value for source in MatchSource}),
-        min_score=query_float(args.get("min_score"), minimum=-1e6, maximum=1e6),
+        min_chance=query_float(args.get("min_chance"), minimum=0, maximum=100),
+        near_misses=args.get("near_misses") == "1",
         older_than_days=query_int(args.get("older_than_days"), minimum=0, maximum=36_500),
         order=query_choice(args.get("order"), queue.ORDERS, "score"),
         page=page_number(args.get("page")),
@@ -44,6 +45,7 @@ def review_queue():
     # Every broker sees the same queue: its count (a scan of every suggested match) and its rows
     # are cached until the next write of a match or a listing.
     total = page_cache.value("queue-total", lambda: queue.queue_total(filters))
+    hidden = page_cache.value("queue-hidden", lambda: queue.hidden_total(filters))
     rows = page_cache.fragment(
         "queue-rows",
         lambda: render_template("brokers/_queue_rows.html", matches=queue.queue_page(filters)),
@@ -53,6 +55,7 @@ def review_queue():
         rows=rows,
         has_rows=total > (filters.page - 1) * queue.PAGE_SIZE,
         total=total,
+        hidden=hidden,
         filters=filters,
         page_size=queue.PAGE_SIZE,
         bulk_form=BulkDecisionForm(),

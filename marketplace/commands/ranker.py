@@ -10,6 +10,7 @@ from tqdm import tqdm
 
 from marketplace import matching
 from marketplace.extensions import db
+from marketplace.jobs import dispatch
 from marketplace.models import FinanceProduct, FinancingNeed
 from marketplace.services.matching import ranker, ranker_versions, suggestions
 
@@ -46,9 +47,11 @@ def train(seed: int) -> None:
         f" (rules baseline {rules.get('ndcg@10', float('nan')):.3f})"
         + (f" vs active {active['ndcg@10']:.3f}" if active else ", no active model")
     )
-    click.echo(
-        "Activated." if summary["activated"] else "Kept the active version (the new one is worse)."
-    )
+    if not summary["activated"]:
+        click.echo("Kept the active version (the new one is worse).")
+        return
+    click.echo("Activated; re-scoring the stored suggestions with it.")
+    dispatch()  # the refresh asked for on activation: here, or by the workers with REDIS_URL
 
 
 @ranker_cli.command("refresh")
@@ -68,7 +71,7 @@ def refresh() -> None:
 @ranker_cli.command("suggest")
 @click.option("--need", "need_id", type=int)
 @click.option("--product", "product_id", type=int)
-@click.option("-k", "k", default=10, show_default=True, type=int)
+@click.option("-k", "k", default=matching.DEFAULT_K, show_default=True, type=click.IntRange(1, 100))
 def suggest(need_id: int | None, product_id: int | None, k: int) -> None:
     """Print the top suggestions for one need or one product, with scores and reasons."""
     if (need_id is None) == (product_id is None):
@@ -87,9 +90,12 @@ def suggest(need_id: int | None, product_id: int | None, k: int) -> None:
     click.echo(f"Model: {getattr(model, 'version', None) or 'stage-1 rules (cold start)'}")
     for item in items:
         explanation = item.explanation
+        chance = "—" if item.probability is None else f"{item.probability:.0%}"
+        tier = "near miss" if item.tier == "near_miss" else "good"
         click.echo(
-            f"{item.rank:>3}. #{item.id}  score {item.score:.3f}  "
-            f"missed: {', '.join(explanation.get('constraints_missed', [])) or 'none'}  "
+            f"{tier:>9} {item.rank:>3}. #{item.id}  chance {chance}  "
+            f"near miss on: {', '.join(explanation.get('near_miss_on', [])) or 'nothing'}  "
+            f"reasons: {', '.join(r['code'] for r in explanation.get('reasons', []))}  "
             f"shared: {', '.join(explanation.get('shared_terms', [])[:5])}"
         )
 

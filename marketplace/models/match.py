@@ -4,7 +4,7 @@ from datetime import date, datetime
 from decimal import Decimal
 from enum import StrEnum
 
-from sqlalchemy import ForeignKey, Integer, Numeric, String, Text, UniqueConstraint
+from sqlalchemy import ForeignKey, Integer, Numeric, String, Text, UniqueConstraint, false
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from marketplace.models.base import Base, TimestampMixin, enum_column, utcnow
@@ -56,6 +56,8 @@ class Match(TimestampMixin, Base):
     features: Mapped[dict] = mapped_column(default=dict)
     explanation: Mapped[dict] = mapped_column(default=dict)
     is_exploration: Mapped[bool] = mapped_column(default=False)
+    # A ranker suggestion that misses one soft term of the mandate (shown apart, never on top).
+    is_near_miss: Mapped[bool] = mapped_column(default=False, server_default=false())
     propensity: Mapped[float | None]
     shown_at: Mapped[datetime | None]
     status: Mapped[MatchStatus] = enum_column(

@@ -61,6 +61,8 @@ class FinancingNeed(TimestampMixin, Base):
     estimated_tco2e_per_year: Mapped[Decimal | None] = mapped_column(Numeric(14, 1), index=True)
     impact_method: Mapped[str | None] = mapped_column(String(32))
     impact_detail: Mapped[dict] = mapped_column(default=dict)
+    # What the last refresh of suggestions found: good / near-miss counts and what rules out most.
+    match_summary: Mapped[dict | None] = mapped_column(nullable=True)
     # A broker's review of the owner's taxonomy claim (activity and alignment).
     taxonomy_claim_status: Mapped[VerificationStatus] = enum_column(
         VerificationStatus, default=VerificationStatus.UNVERIFIED

@@ -41,6 +41,8 @@ class FinanceProduct(TimestampMixin, Base):
     sectors: Mapped[list] = mapped_column(default=list)
     technologies: Mapped[list] = mapped_column(default=list)
     instruments: Mapped[list] = mapped_column(default=list)
+    # What the last refresh of suggestions found: good / near-miss counts and what rules out most.
+    match_summary: Mapped[dict | None] = mapped_column(nullable=True)
     stages: Mapped[list] = mapped_column(default=list)
     taxonomy_requirements: Mapped[list] = mapped_column(default=list)
     min_tco2e_per_year: Mapped[Decimal | None] = mapped_column(Numeric(14, 1))

@@ -94,15 +94,15 @@ def classification_of(technology: str) -> dict:
 def product_detail(product_id):
     """A product and its mandate, for signed-in users."""
     product = visibility.product_for_viewer(product_id, current_user)
+    owner, staff = visibility.owns(current_user, product), visibility.is_staff(current_user)
     return render_template(
         "public/product.html",
         product=product,
-        is_owner=visibility.owns(current_user, product),
+        is_owner=owner,
+        is_staff=staff,
         confirm_form=ConfirmForm(),
         interest_form=_interest_form(product_id=product.id),
-        suggested=suggestions.suggestions_for_product(product.id)
-        if visibility.owns(current_user, product) or visibility.is_staff(current_user)
-        else [],
+        suggested=suggestions.suggestions_for_product(product.id) if owner or staff else [],
     )
 
 

@@ -82,7 +82,7 @@ def _store_for_products(index, model, progress: Progress) -> int:
     writer = _Writer(_existing_pairs(), model)
     for product in progress(products, len(products), "suggestions"):
         items = matching.suggest_for_product(
-            index, product, model, k=suggestions.SHOWN, seed=product.id
+            index, product, model, k=suggestions.suggestions_per_listing(), seed=product.id
         )
         writer.add(items, lambda item, p=product: (int(item.id), int(p.id)), "rank_for_product")
     return writer.close()
@@ -96,7 +96,8 @@ def _store_for_needs(index, model, needs) -> int:
     for need in needs:
         _drop_undecided(Match.need_id, [int(need.id)])
         writer = _Writer(_existing_pairs(Match.need_id == need.id), model)
-        items = matching.suggest_for_need(index, need, model, k=suggestions.SHOWN, seed=need.id)
+        k = suggestions.suggestions_per_listing()
+        items = matching.suggest_for_need(index, need, model, k=k, seed=need.id)
         writer.add(items, lambda item, n=need: (int(n.id), int(item.id)), "rank_for_need")
         stored += writer.close()
     return stored
@@ -134,21 +135,14 @@ class _Writer:
         self.count = 0
 
     def add(self, items, pair_of, rank_field: str) -> None:
-        shown_at = utcnow()
         for item in items:
             self.count += 1
             need_id, product_id = pair_of(item)
             values = {
-                "score": float(item.score),
-                "ranker_version": self.version,
+                **suggestions.stored_values(item, self.version),
                 "rank_for_need": None,
                 "rank_for_product": None,
                 rank_field: item.rank,
-                "features": item.features,
-                "explanation": item.explanation,
-                "is_exploration": item.is_exploration,
-                "propensity": float(item.propensity),
-                "shown_at": shown_at,
             }
             self._store(need_id, product_id, values, rank_field)
         if len(self.batch) >= BATCH:

@@ -1,6 +1,6 @@
 """The brokers' review queue of suggested matches and expressions of interest (read-only)."""
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import timedelta
 
 from sqlalchemy import func, select
@@ -27,7 +27,8 @@ class QueueFilters:
     country: str | None = None
     hub: str | None = None
     source: str | None = None
-    min_score: float | None = None
+    min_chance: float | None = None  # percent, 0–100
+    near_misses: bool = False  # show the near misses instead of the good suggestions
     older_than_days: int | None = None
     order: str = "score"
     page: int = 1
@@ -41,7 +42,7 @@ def _filtered(filters: QueueFilters):
         .join(Match.need)
         .join(Match.product)
         .join(investor_org, investor_org.id == FinanceProduct.organisation_id)
-        .where(Match.status == MatchStatus.SUGGESTED)
+        .where(Match.status == MatchStatus.SUGGESTED, Match.is_near_miss.is_(filters.near_misses))
     )
     if filters.sector:
         query = query.where(FinancingNeed.sector == filters.sector)
@@ -51,8 +52,8 @@ def _filtered(filters: QueueFilters):
         query = query.where(investor_org.hub == filters.hub)
     if filters.source in {s.value for s in MatchSource}:
         query = query.where(Match.source == filters.source)
-    if filters.min_score is not None:
-        query = query.where(Match.score >= filters.min_score)
+    if filters.min_chance is not None:
+        query = query.where(Match.score >= filters.min_chance / 100)
     if filters.older_than_days:
         query = query.where(Match.created_at <= utcnow() - timedelta(days=filters.older_than_days))
     return query
@@ -61,6 +62,11 @@ def _filtered(filters: QueueFilters):
 def queue_total(filters: QueueFilters) -> int:
     """How many suggested matches the filters leave (counting them all: cache it)."""
     return db.session.scalar(select(func.count()).select_from(_filtered(filters).subquery()))
+
+
+def hidden_total(filters: QueueFilters) -> int:
+    """How many the other section holds under the same filters (near misses, or good ones)."""
+    return queue_total(replace(filters, near_misses=not filters.near_misses, page=1))
 
 
 def queue_page(filters: QueueFilters) -> list[Match]:

@@ -119,9 +119,11 @@ def active_version() -> RankerModel | None:
     return db.session.scalar(select(RankerModel).where(RankerModel.is_active))
 
 
-def load_version(version: RankerModel) -> matching.RankerModel:
-    """The model of a stored version, after its file's SHA-256 matches the recorded one."""
-    if version.version not in _loaded:
+def load_version(version: RankerModel, verify: bool = False) -> matching.RankerModel:
+    """The model of a stored version, after its file's SHA-256 matches the recorded one.
+
+    Loaded once per process; `verify` reads and checks the file again even so (activation)."""
+    if verify or version.version not in _loaded:
         _loaded[version.version] = matching.load(Path(version.file_path), version.sha256)
     return _loaded[version.version]
 

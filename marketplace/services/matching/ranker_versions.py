@@ -8,6 +8,7 @@ from sqlalchemy import select, update
 
 from marketplace import matching
 from marketplace.extensions import db
+from marketplace.jobs import enqueue
 from marketplace.matching.store import read_metadata
 from marketplace.models import (
     FinanceProduct,
@@ -148,10 +149,13 @@ def _save(result: matching.TrainResult, actor: User | None) -> RankerModel:
 
 
 def _make_active(version: RankerModel) -> None:
+    """Serve this version from now on, and re-score every stored suggestion with it (a job)."""
     db.session.execute(
         update(RankerModel).where(RankerModel.id != version.id).values(is_active=False)
     )
     version.is_active, version.activated_at = True, utcnow()
+    # Stored chances came from the previous version: one scale at a time on every page.
+    enqueue("suggestions.refresh_all")
 
 
 @transactional
@@ -161,7 +165,7 @@ def activate(version_id: int, actor: User) -> RankerModel:
     if version is None:
         raise ServiceError(_l("This model version does not exist."), 404)
     try:
-        ranker.load_version(version)
+        ranker.load_version(version, verify=True)
     except (matching.ModelIntegrityError, FileNotFoundError):
         raise ServiceError(
             _l(

@@ -2,7 +2,8 @@
 
 from datetime import timedelta
 
-from sqlalchemy import delete, select
+from flask import current_app
+from sqlalchemy import delete, select, update
 
 from marketplace import matching
 from marketplace.extensions import db
@@ -19,7 +20,27 @@ from marketplace.models import (
 from marketplace.services.matching import ranker
 from marketplace.services.matching.ranker import MATCHABLE_NEEDS
 
-SHOWN = 10
+# What a listing's summary says when the other side has nothing to match at all.
+EMPTY = {"total": 0, "good": 0, "near_miss": 0, "excluded": 0, "excluded_by": {}, "main": None}
+
+
+def suggestions_per_listing() -> int:
+    """k: the good suggestions kept per listing (MATCH_SUGGESTIONS_K, default 5)."""
+    return current_app.config.get("MATCH_SUGGESTIONS_K", matching.DEFAULT_K)
+
+
+def stored_values(item: matching.Suggestion, version: str | None) -> dict:
+    """The columns of a Match that a suggestion sets (its rank field aside)."""
+    return {
+        "score": item.probability,  # the calibrated chance; None at cold start
+        "ranker_version": version,
+        "is_near_miss": item.tier == "near_miss",
+        "features": item.features,
+        "explanation": item.explanation,
+        "is_exploration": item.is_exploration,
+        "propensity": float(item.propensity),
+        "shown_at": utcnow(),
+    }
 
 
 def _replace_undecided(column, owner_id: int) -> None:
@@ -51,23 +72,38 @@ def _store(
         db.session.add(match)
     elif match.status != MatchStatus.SUGGESTED:
         return  # a decided pair keeps its history
-    match.score, match.ranker_version = float(item.score), version
+    for name, value in stored_values(item, version).items():
+        setattr(match, name, value)
     setattr(match, rank_field, item.rank)
-    match.features, match.explanation = item.features, item.explanation
-    match.is_exploration, match.propensity = item.is_exploration, float(item.propensity)
-    match.shown_at = utcnow()
+
+
+def _save_summary(listing, counts: dict, k: int) -> None:
+    """Keep what this refresh found on the listing: matching.diagnose_* counts, and k.
+
+    A plain UPDATE: the summary is bookkeeping, not an edit, so the listing's version (which
+    guards the owner's edit form), its revision and its updated_at stay as they are."""
+    table = type(listing).__table__
+    values = {**counts, "k": k, "refreshed_at": utcnow().isoformat()}
+    db.session.execute(
+        update(table)
+        .where(table.c.id == listing.id)
+        .values(match_summary=values, updated_at=table.c.updated_at)
+    )
 
 
 def refresh_need(need: FinancingNeed, index=None, model=None) -> int:
     """Recompute and store the products suggested for one need; returns how many."""
     index = index or ranker.build_index()
     model = model if model is not None else ranker.active_model()
+    record, k = ranker.need_record(need), suggestions_per_listing()
     if not index.products.records:
+        _save_summary(need, EMPTY, k)
         return 0
-    items = matching.suggest_for_need(index, ranker.need_record(need), model, k=SHOWN, seed=need.id)
+    items = matching.suggest_for_need(index, record, model, k=k, seed=need.id)
     _replace_undecided(Match.need_id, need.id)
     for item in items:
         _store(need.id, int(item.id), item, getattr(model, "version", None), "rank_for_need")
+    _save_summary(need, matching.diagnose_need(index, record), k)
     db.session.commit()
     return len(items)
 
@@ -76,14 +112,15 @@ def refresh_product(product: FinanceProduct, index=None, model=None) -> int:
     """Recompute and store the needs suggested for one product; returns how many."""
     index = index or ranker.build_index()
     model = model if model is not None else ranker.active_model()
+    record, k = ranker.product_record(product), suggestions_per_listing()
     if not index.needs.records:
+        _save_summary(product, EMPTY, k)
         return 0
-    items = matching.suggest_for_product(
-        index, ranker.product_record(product), model, k=SHOWN, seed=product.id
-    )
+    items = matching.suggest_for_product(index, record, model, k=k, seed=product.id)
     _replace_undecided(Match.product_id, product.id)
     for item in items:
         _store(int(item.id), product.id, item, getattr(model, "version", None), "rank_for_product")
+    _save_summary(product, matching.diagnose_product(index, record), k)
     db.session.commit()
     return len(items)
 
@@ -137,7 +174,9 @@ def suggestions_for_need(need_id: int) -> list[Match]:
         db.session.scalars(
             select(Match)
             .where(Match.need_id == need_id, Match.source == MatchSource.RANKER)
-            .order_by(Match.rank_for_need.asc().nulls_last(), Match.score.desc())
+            .order_by(
+                Match.is_near_miss, Match.rank_for_need.asc().nulls_last(), Match.score.desc()
+            )
         )
     )
 
@@ -147,6 +186,8 @@ def suggestions_for_product(product_id: int) -> list[Match]:
         db.session.scalars(
             select(Match)
             .where(Match.product_id == product_id, Match.source == MatchSource.RANKER)
-            .order_by(Match.rank_for_product.asc().nulls_last(), Match.score.desc())
+            .order_by(
+                Match.is_near_miss, Match.rank_for_product.asc().nulls_last(), Match.score.desc()
+            )
         )
     )
