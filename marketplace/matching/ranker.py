@@ -116,11 +116,11 @@ def _zero_rates(shape) -> dict[str, np.ndarray]:
 def _finish(pair: Pair, model, config: RuleConfig, stage1, tiers, limit: int) -> Ranking:
     """Score the candidates with the learned heads (if any); per tier keep the best `limit`."""
     X, parts = compute_features(pair, config)
-    scores = model.predict(X) if model is not None else stage1
+    scores = model.predict(X) if model is not None and len(X) else stage1
     order = np.lexsort((-scores, tiers))  # good before near misses, best first within each
     keep = np.concatenate([order[tiers[order] == t][:limit] for t in np.unique(tiers)] or [order])
     met = {c: np.broadcast_to(v, scores.shape)[keep] for c, v in parts["met"].items()}
-    probability = model.probability(X[keep]) if model is not None else None
+    probability = model.probability(X[keep]) if model is not None and keep.size else None
     stage = "learned" if model else "rules"
     return Ranking(keep, scores[keep], X[keep], met, stage, tiers[keep], probability)
 

@@ -163,3 +163,11 @@ def test_new_need_not_in_the_index_can_be_ranked(world):
     shown = suggest_for_need(index, need, model, k=5)
     assert shown and all(0 <= s.probability <= 1 for s in shown)
     assert np.isfinite([s.score for s in shown]).all()
+
+
+def test_a_need_nothing_fits_gets_no_suggestions_and_a_reason(world):
+    index, model = world
+    need = Need.from_dict({"id": "odd", "amount": 5e7, "currency": "XYZ", "sector": "wind"})
+    assert suggest_for_need(index, need, model) == []
+    counts = diagnose_need(index, need)
+    assert counts["good"] == counts["near_miss"] == 0 and counts["main"] == "currency"

@@ -317,7 +317,7 @@ def _product_row(i: int, investors, users, rates) -> dict:
     low = (low_usd / rates[currency]).quantize(Decimal("1000000"), ROUND_HALF_UP)
     high = (high_usd / rates[currency]).quantize(Decimal("1000000"), ROUND_HALF_UP)
     tenor_min = rng.randint(3, 10)
-    chosen_sectors = sorted(rng.sample(sectors.SECTORS, k=rng.randint(2, 5)))
+    chosen_sectors = sorted(rng.sample(sectors.SECTORS, k=rng.randint(3, 6)))
     by_region = rng.random() < 0.5
     now = utcnow()
     return {
@@ -334,14 +334,18 @@ def _product_row(i: int, investors, users, rates) -> dict:
         "ticket_min_usd": (low * rates[currency]).quantize(Decimal("0.01")),
         "ticket_max_usd": (high * rates[currency]).quantize(Decimal("0.01")),
         "tenor_min_years": tenor_min,
-        "tenor_max_years": tenor_min + rng.randint(5, 15),
-        "countries": [] if by_region else sorted(rng.sample(content.COUNTRIES, k=8)),
-        "regions": sorted(rng.sample(content.REGIONS, k=rng.randint(1, 3))) if by_region else [],
+        "tenor_max_years": tenor_min + rng.randint(8, 17),
+        # Mandates as wide as real ones: a dozen countries or two to four whole regions,
+        # a few sectors, the product's own instrument and one it is often paired with.
+        "countries": [] if by_region else sorted(rng.sample(content.COUNTRIES, k=14)),
+        "regions": sorted(rng.sample(content.REGIONS, k=rng.randint(2, 4))) if by_region else [],
         "sectors": chosen_sectors,
         "technologies": [],
-        "instruments": [key],
-        "stages": list(sectors.STAGES[2:6]),
-        "taxonomy_requirements": sorted(rng.sample(sectors.TAXONOMY_REQUIREMENTS, k=1)),
+        "instruments": sorted({key, rng.choice(("green_loan", "green_bond", "project_equity"))}),
+        "stages": list(sectors.STAGES[1:6]),
+        "taxonomy_requirements": []
+        if rng.random() < 0.5
+        else [rng.choice(("eu_taxonomy_aligned", "common_ground_taxonomy_aligned"))],
         "min_tco2e_per_year": Decimal(rng.choice([0, 0, 5000, 20000])) or None,
         "pricing_indication": rng.choice(PRICING_INDICATIONS),
         "status": ProductStatus.ACTIVE if i % 9 else ProductStatus.PAUSED,

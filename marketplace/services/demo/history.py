@@ -190,7 +190,9 @@ def _decide(match: Match, broker: User, rng: random.Random) -> str | None:
     missed = match.explanation.get("constraints_missed", [])
     match.decided_by_id, match.decided_at = broker.id, utcnow()
     hard_miss = [c for c in missed if c in HARD]
-    if not hard_miss and (match.rank_for_need or 99) <= 4 and rng.random() < 0.75:
+    # A near miss is accepted now and then, a good suggestion near the top most of the time.
+    chance = 0.25 if match.is_near_miss else 0.75
+    if not hard_miss and (match.rank_for_need or 99) <= 4 and rng.random() < chance:
         log_event(match, broker, MatchStatus.ACCEPTED, note="Demo history")
         deals.introduce(match, broker)
         return "accepted"
