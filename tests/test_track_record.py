@@ -2,6 +2,7 @@
 the platform; shown on product pages, filtered on in search, and read by the ranker."""
 
 import io
+from collections import Counter
 from datetime import UTC, datetime
 from decimal import Decimal
 
@@ -537,3 +538,20 @@ def test_the_investor_home_and_navigation_link_the_track_record(app, login_as, i
     make_track_deal(app, investor)
     page = login_as(investor).get("/investor/").text
     assert "/investor/track-record" in page and "1 deal since 2018" in page
+
+
+def test_demo_investors_have_a_track_record(app):
+    from marketplace.services.demo.content import INVESTORS
+
+    runner = app.test_cli_runner()
+    assert runner.invoke(args=["seed-demo", "--no-history"]).exit_code == 0
+    first = _deal_count(app)
+    assert runner.invoke(args=["seed-demo", "--no-history"]).exit_code == 0
+    assert _deal_count(app) == first  # seeding again adds nothing
+    names = {name for _key, name, _hub, _country in INVESTORS}
+    with app.app_context():
+        rows = db.session.scalars(select(TrackRecordDeal)).all()
+        per_org = Counter(row.organisation.name for row in rows)
+        assert set(per_org) == names and all(4 <= n <= 7 for n in per_org.values())
+        assert all(2015 <= row.year <= 2025 and row.amount_usd > 0 for row in rows)
+        assert any(set(row.co_financiers) & names for row in rows)
