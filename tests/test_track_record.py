@@ -194,6 +194,11 @@ def test_size_and_row_limits_are_stated(app, signed_in, monkeypatch):
     rows = "".join(f"PK,solar_pv,{2010 + i}\n" for i in range(4))
     response = _upload(signed_in, "deals.csv", f"country,technology,year\n{rows}".encode())
     assert "The file has more than 3 rows: split it into smaller files." in response.text
+    monkeypatch.setattr(reading, "MAX_UNPACKED_MB", 0)
+    book = openpyxl.Workbook()
+    book.active.append(["country", "technology", "year"])
+    response = _upload(signed_in, "deals.xlsx", _xlsx_bytes(book))
+    assert "The workbook is larger than 0 MB once unpacked." in response.text
     monkeypatch.setattr(reading, "MAX_FILE_MB", 0)
     response = _upload(signed_in, "deals.csv", b"country,technology,year\nPK,solar_pv,2014\n")
     assert response.status_code == 413 and "The file is larger than 0 MB." in response.text

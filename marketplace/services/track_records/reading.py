@@ -28,6 +28,9 @@ from marketplace.services.track_records.rules import COLUMNS, DealInput, split_n
 
 MAX_FILE_MB = 2
 MAX_ROWS = 5000
+# 5,000 rows of a few short cells unpack to a few MB; far more is not a track record.
+MAX_UNPACKED_MB = 50
+_NOT_XLSX = _l("The file's content is not a valid %(kind)s document.", kind="XLSX")
 # More columns than this is not a track-record sheet; reading stops there (a wide sheet is slow).
 MAX_COLUMNS = 30
 LOCALES = ("en", "zh_Hans", "zh_Hant")
@@ -67,7 +70,7 @@ def numbered_rows(filename: str, content: bytes) -> Iterator[tuple[int, tuple]]:
     elif extension == ".xlsx" and zipfile.is_zipfile(io.BytesIO(content)):
         rows = _xlsx_rows(content)
     elif extension == ".xlsx":
-        raise ServiceError(_l("The file's content is not a valid %(kind)s document.", kind="XLSX"))
+        raise ServiceError(_NOT_XLSX)
     else:
         raise ServiceError(_l("Only CSV and XLSX files are accepted."))
     for number, cells in rows:
@@ -108,17 +111,30 @@ def _decoded(content: bytes) -> str:
 
 def _xlsx_rows(content: bytes) -> Iterator[tuple[int, tuple]]:
     """The first worksheet's values (formulas as last calculated), read as a stream."""
+    _check_unpacked_size(content)
     try:
         book = load_workbook(io.BytesIO(content), read_only=True, data_only=True)
     except Exception:  # openpyxl raises many kinds on a damaged or foreign file
-        raise ServiceError(
-            _l("The file's content is not a valid %(kind)s document.", kind="XLSX")
-        ) from None
+        raise ServiceError(_NOT_XLSX) from None
     try:
         sheet = book.worksheets[0]
         yield from enumerate(sheet.iter_rows(values_only=True, max_col=MAX_COLUMNS), start=1)
     finally:
         book.close()
+
+
+def _check_unpacked_size(content: bytes) -> None:
+    """Refuse a workbook that unpacks to far more than a track record needs (a ZIP bomb): openpyxl
+    holds the shared strings in memory."""
+    try:
+        with zipfile.ZipFile(io.BytesIO(content)) as archive:
+            unpacked = sum(item.file_size for item in archive.infolist())
+    except (zipfile.BadZipFile, OSError, ValueError):
+        raise ServiceError(_NOT_XLSX) from None
+    if unpacked > MAX_UNPACKED_MB * 1024 * 1024:
+        raise ServiceError(
+            _l("The workbook is larger than %(mb)d MB once unpacked.", mb=MAX_UNPACKED_MB), 413
+        )
 
 
 # --- the header ------------------------------------------------------------------------------
