@@ -2,6 +2,7 @@
 the platform; shown on product pages, filtered on in search, and read by the ranker."""
 
 import io
+import zipfile
 from collections import Counter
 from datetime import UTC, datetime
 from decimal import Decimal
@@ -186,6 +187,24 @@ def test_files_that_cannot_be_imported_say_why(app, signed_in, name, content, me
         return
     assert response.status_code in (400, 413)
     assert message in response.text
+    assert _deal_count(app) == 0
+
+
+def test_a_workbook_damaged_inside_is_refused_cleanly(app, signed_in):
+    """The ZIP is sound but the sheet's XML is cut short: openpyxl fails only while reading."""
+    book = openpyxl.Workbook()
+    book.active.append(["country", "technology", "year"])
+    book.active.append(["PK", "solar_pv", 2014])
+    source = zipfile.ZipFile(io.BytesIO(_xlsx_bytes(book)))
+    damaged = io.BytesIO()
+    with zipfile.ZipFile(damaged, "w") as archive:
+        for item in source.infolist():
+            data = source.read(item.filename)
+            sheet = item.filename == "xl/worksheets/sheet1.xml"
+            archive.writestr(item, data[: len(data) // 2] if sheet else data)
+    response = _upload(signed_in, "deals.xlsx", damaged.getvalue())
+    assert response.status_code == 400
+    assert "not a valid XLSX document" in response.text
     assert _deal_count(app) == 0
 
 

@@ -117,8 +117,10 @@ def _xlsx_rows(content: bytes) -> Iterator[tuple[int, tuple]]:
     except Exception:  # openpyxl raises many kinds on a damaged or foreign file
         raise ServiceError(_NOT_XLSX) from None
     try:
-        sheet = book.worksheets[0]
-        yield from enumerate(sheet.iter_rows(values_only=True, max_col=MAX_COLUMNS), start=1)
+        rows = book.worksheets[0].iter_rows(values_only=True, max_col=MAX_COLUMNS)
+        yield from enumerate(rows, start=1)
+    except Exception:  # a damaged sheet fails only while it is read
+        raise ServiceError(_NOT_XLSX) from None
     finally:
         book.close()
 
