@@ -3,7 +3,7 @@
 from decimal import Decimal
 
 from babel import Locale
-from babel.numbers import format_currency, format_decimal
+from babel.numbers import format_compact_currency, format_currency, format_decimal
 from flask import Flask, current_app, has_request_context, request, session
 from flask_babel import format_date, format_datetime, get_locale
 from flask_babel import lazy_gettext as _l
@@ -56,6 +56,13 @@ def money(amount: Decimal | None, currency: str | None) -> str:
     return format_currency(amount, currency, locale=current_locale())
 
 
+def money_compact(amount: Decimal | None, currency: str | None) -> str:
+    """A large amount in short form for the reader's locale ($1.2B, US$12亿)."""
+    if amount is None or not currency:
+        return "—"
+    return format_compact_currency(amount, currency, locale=current_locale(), fraction_digits=1)
+
+
 def number(value, digits: int = 0) -> str:
     if value is None:
         return "—"
@@ -77,6 +84,9 @@ def country_name(iso2: str | None) -> str:
 def register_template_helpers(app: Flask) -> None:
     """Filters and globals the templates use."""
     app.jinja_env.filters["money"] = lambda amount, currency: money(amount, currency)
+    app.jinja_env.filters["money_compact"] = lambda amount, currency: money_compact(
+        amount, currency
+    )
     app.jinja_env.filters["number"] = number
     app.jinja_env.filters["date"] = lambda value: format_date(value) if value else "—"
     app.jinja_env.filters["datetime"] = lambda value: format_datetime(value) if value else "—"
@@ -107,7 +117,7 @@ def label(value, kind: str | None = None) -> str:
 
 def facet_value_label(facet: str, key: str) -> str:
     """What a facet value is called in the reader's language."""
-    if facet == "country":
+    if facet in ("country", "financed_country"):
         return country_name(key)
     if key in labels.BAND_LABELS and facet in ("amount", "ticket", "tenor"):
         return str(labels.BAND_LABELS[key])

@@ -284,6 +284,8 @@ FACET_TITLES = {
     "amount": _l("Amount (USD)"),
     "ticket": _l("Ticket size (USD)"),
     "tenor": _l("Tenor"),
+    "financed_country": _l("Has financed in this country"),
+    "financed_technology": _l("Has financed this technology"),
 }
 
 BAND_LABELS = {
@@ -308,6 +310,22 @@ SORT_LABELS = {
     "ticket_asc": _l("Smallest ticket first"),
 }
 
+TRACK_SOURCES = {
+    "manual": _l("Entered by hand"),
+    "import": _l("Imported from a file"),
+    "platform": _l("Closed on the platform"),
+}
+
+# The columns of a track-record import file.
+TRACK_COLUMNS = {
+    "country": _l("Country"),
+    "sector": _l("Sector"),
+    "technology": _l("Technology"),
+    "year": _l("Year"),
+    "amount_usd": _l("Amount (USD)"),
+    "co_financiers": _l("Co-financiers"),
+}
+
 FREQUENCIES = {"daily": _l("Daily email"), "weekly": _l("Weekly email"), "never": _l("No email")}
 
 # Which vocabulary above names the keys of a search facet.
@@ -318,6 +336,7 @@ FACET_LABEL_KINDS = {
     "stage": "stage",
     "currency": "currency",
     "region": "region",
+    "financed_technology": "technology",
 }
 
 VOCABULARIES = {
@@ -350,6 +369,8 @@ VOCABULARIES = {
     "match_source": MATCH_SOURCES,
     "constraint": CONSTRAINTS,
     "feature": FEATURES,
+    "track_source": TRACK_SOURCES,
+    "track_column": TRACK_COLUMNS,
 }
 
 # Without a kind, later vocabularies win on shared keys; pass the kind where that matters.

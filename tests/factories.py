@@ -256,3 +256,36 @@ def make_payment(app, user: User, **fields):
                 **fields,
             )
         )
+
+
+def make_track_deal(app, investor: User, **fields):
+    """A deal of the investor's organisation's track record, as the add form would store it."""
+    from marketplace.models import TrackRecordDeal, TrackSource
+    from marketplace.services.track_records.rules import DealInput, completed, dedupe_key
+
+    deal = completed(
+        DealInput(
+            country_iso2=fields.pop("country_iso2", "KZ"),
+            sector=fields.pop("sector", None),
+            technology=fields.pop("technology", "onshore_wind"),
+            year=fields.pop("year", 2018),
+            amount_usd=fields.pop("amount_usd", Decimal("120000000")),
+            co_financiers=tuple(fields.pop("co_financiers", ("Asian Development Bank",))),
+        )
+    )
+    with app.app_context():
+        return _save(
+            TrackRecordDeal(
+                organisation_id=investor.organisation_id,
+                country_iso2=deal.country_iso2,
+                sector=deal.sector,
+                technology=deal.technology,
+                year=deal.year,
+                amount_usd=deal.amount_usd,
+                co_financiers=list(deal.co_financiers),
+                source=fields.pop("source", TrackSource.MANUAL),
+                dedupe_key=dedupe_key(deal),
+                created_by_id=investor.id,
+                **fields,
+            )
+        )

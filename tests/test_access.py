@@ -19,6 +19,7 @@ from tests.factories import (
     make_payment,
     make_product,
     make_saved_search,
+    make_track_deal,
     make_user,
 )
 
@@ -134,6 +135,20 @@ EXPECTED_GET = {
     "auth.mfa_recovery_codes": everyone(NOT_ALLOWED),
     "auth.mfa_disable": everyone(NOT_ALLOWED),
     "admin.reset_mfa": everyone(NOT_ALLOWED),
+    "investors.track_record": only("investor"),
+    # staff read any investor's record; an investor is sent to its own page (another's is 403)
+    "investors.organisation_track_record": {
+        "anonymous": LOGIN,
+        "owner": FORBIDDEN,
+        "investor": 302,
+        "broker": OK,
+        "admin": OK,
+    },
+    "investors.new_track_deal": only("investor"),
+    "investors.edit_track_deal": only("investor"),
+    "investors.delete_track_deal": everyone(NOT_ALLOWED),
+    "investors.import_track_record": only("investor"),
+    "investors.track_record_template": only("investor"),
     # access-table: add new endpoints above this line
 }
 
@@ -191,6 +206,10 @@ EXPECTED_POST = {
     "auth.mfa_recovery_codes": only("owner", "investor", "broker", "admin"),
     "auth.mfa_disable": only("owner", "investor", "broker", "admin"),
     "admin.reset_mfa": only("admin"),
+    "investors.new_track_deal": only("investor"),  # empty form: 200 with its errors
+    "investors.edit_track_deal": only("investor"),
+    "investors.import_track_record": only("investor"),  # no file: 400
+    "investors.delete_track_deal": only("investor"),
     # access-post-table: add new endpoints above this line
 }
 
@@ -208,6 +227,7 @@ def world(app):
     payment = make_payment(app, users["owner"], need_id=need.id)
     match = make_match(app, need, product, MatchStatus.INTRODUCED, broker=users["broker"])
     saved_search = make_saved_search(app, users["investor"])
+    track_deal = make_track_deal(app, users["investor"])
     with app.app_context():
         conversation_id = db.session.scalar(select(Conversation.id))
         training_job = jobs.enqueue("ranker.train", {"actor_id": users["broker"].id})
@@ -225,6 +245,7 @@ def world(app):
         "payment": payment,
         "saved_search": saved_search,
         "training_job_id": training_job_id,
+        "track_deal": track_deal,
     }
 
 
@@ -243,6 +264,8 @@ def url_args(world) -> dict:
         "payment_id": world["payment"].id,
         "search_id": world["saved_search"].id,
         "job_id": world["training_job_id"],
+        "track_deal_id": world["track_deal"].id,
+        "organisation_id": world["users"]["investor"].organisation_id,
     }
 
 

@@ -31,6 +31,7 @@ from tests.factories import (
     make_payment,
     make_product,
     make_saved_search,
+    make_track_deal,
     make_user,
 )
 from tests.test_listings import NEED_FORM, PRODUCT_FORM
@@ -124,6 +125,7 @@ def build_world(app) -> tuple[dict, dict]:
     document = make_document(app, need, owner)
     payment = make_payment(app, owner, need_id=need.id)
     saved = make_saved_search(app, investor)
+    track_deal = make_track_deal(app, investor)
     with app.app_context():
         conversation = db.session.scalar(select(Conversation.id))
     ids = {
@@ -136,6 +138,8 @@ def build_world(app) -> tuple[dict, dict]:
         "conversation_id": conversation,
         "document_id": document.id,
         "search_id": saved.id,
+        "track_deal_id": track_deal.id,
+        "organisation_id": investor.organisation_id,
         "version_id": 1,
         "token": "not-a-real-token",
     }

@@ -369,6 +369,10 @@ def test_filters_round_trip_through_the_url(app, client, login_as, people, needs
         "sector=solar&sector=solar",
         "page=2&page=x",
         "q=%ED%A0%80",
+        "financed_country=ZZ",
+        "financed_country=pk'--&financed_technology=nuclear",
+        "financed_technology=" + "x" * 5000,
+        "financed_technology=onshore_wind&financed_technology=onshore_wind",
     ],
 )
 def test_bad_parameters_never_fail(app, client, login_as, people, needs, query):

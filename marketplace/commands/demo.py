@@ -29,7 +29,8 @@ def seed_demo(needs: int, products: int, with_history: bool) -> None:
     summary = demo.seed(needs=needs, products=products, progress=_tqdm_progress)
     click.echo(
         f"Demo data: {summary['needs_total']} needs (+{summary['needs_added']}), "
-        f"{summary['products_total']} products (+{summary['products_added']})."
+        f"{summary['products_total']} products (+{summary['products_added']}); "
+        f"+{summary['track_record_deals_added']} track-record deals."
     )
     if with_history:
         history = seed_history(DEMO_ACCOUNTS[2][0], progress=_tqdm_progress)

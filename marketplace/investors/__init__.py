@@ -4,4 +4,4 @@ from flask import Blueprint
 
 bp = Blueprint("investors", __name__)
 
-from marketplace.investors import routes  # noqa: E402,F401
+from marketplace.investors import routes, track_routes  # noqa: E402,F401

@@ -1,9 +1,10 @@
-"""The green-finance product form and its mandate."""
+"""The green-finance product form and its mandate; the track-record deal and import forms."""
 
 from decimal import Decimal
 
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
+from flask_wtf.file import FileField, FileRequired
 from wtforms import (
     IntegerField,
     SelectField,
@@ -24,6 +25,7 @@ from wtforms.validators import (
 from marketplace import forms as common
 from marketplace.forms import FiniteDecimalField
 from marketplace.services.listings.listings import ProductInput
+from marketplace.services.track_records import rules
 
 MAX_TICKET = Decimal("1000000000000")
 
@@ -134,3 +136,61 @@ class ProductForm(FlaskForm):
             min_tco2e_per_year=self.min_tco2e_per_year.data,
             pricing_indication=(self.pricing_indication.data or "").strip() or None,
         )
+
+
+class TrackDealForm(FlaskForm):
+    """One earlier deal of the organisation's track record."""
+
+    country_iso2 = SelectField(_l("Country"), validators=[Optional()])
+    sector = SelectField(_l("Sector"), validators=[Optional()])
+    technology = SelectField(_l("Technology"), validators=[Optional()])
+    year = IntegerField(
+        _l("Year closed"), validators=[InputRequired(), NumberRange(min=rules.FIRST_YEAR)]
+    )
+    amount_usd = FiniteDecimalField(
+        _l("Amount (USD)"),
+        places=2,
+        validators=[Optional(), NumberRange(min=Decimal("0.01"), max=rules.MAX_AMOUNT_USD)],
+    )
+    co_financiers = TextAreaField(
+        _l("Co-financiers (one per line)"), validators=[Optional(), Length(max=5000)]
+    )
+    submit = SubmitField(_l("Save"))
+
+    def __init__(self, *args, deal=None, **kwargs):
+        super().__init__(*args, obj=deal, **kwargs)
+        none = [("", "—")]
+        self.country_iso2.choices = none + common.bri_country_choices()
+        self.sector.choices = none + common.sector_choices()
+        self.technology.choices = none + common.technology_choices()
+        if deal is not None and not self.is_submitted():
+            self.co_financiers.data = "\n".join(deal.co_financiers or ())
+
+    def validate(self, extra_validators=None) -> bool:
+        if not super().validate(extra_validators):
+            return False
+        found = rules.problems(rules.completed(self.to_input()))
+        for column, message in found:
+            field = getattr(self, _TRACK_FIELDS.get(column, column))
+            field.errors = [*field.errors, message]
+        return not found
+
+    def to_input(self) -> rules.DealInput:
+        return rules.DealInput(
+            country_iso2=self.country_iso2.data or None,
+            sector=self.sector.data or None,
+            technology=self.technology.data or None,
+            year=self.year.data,
+            amount_usd=self.amount_usd.data,
+            co_financiers=rules.split_names(self.co_financiers.data),
+        )
+
+
+_TRACK_FIELDS = {"country": "country_iso2"}
+
+
+class TrackImportForm(FlaskForm):
+    file = FileField(
+        _l("CSV or XLSX file"), validators=[FileRequired(_l("Choose a file to import."))]
+    )
+    submit = SubmitField(_l("Import"))

@@ -43,6 +43,7 @@ from marketplace.models.product import FinanceProduct, ProductStatus
 from marketplace.models.ranker import RankerModel
 from marketplace.models.reference import Country, FxRate, GridFactor, TaxonomyActivity
 from marketplace.models.search import AlertFrequency, SavedSearch
+from marketplace.models.track_record import TrackRecordDeal, TrackSource
 from marketplace.models.user import Role, User
 
 # Backrefs (User.mfa_credential…) exist only once the mappers are configured: do it now, so a
@@ -95,6 +96,8 @@ __all__ = [
     "StripeEvent",
     "TaxonomyActivity",
     "TokenPurpose",
+    "TrackRecordDeal",
+    "TrackSource",
     "User",
     "VerificationStatus",
     "hash_token",

@@ -24,6 +24,7 @@ from marketplace.services.deals import documents
 from marketplace.services.insights import stats
 from marketplace.services.listings import visibility
 from marketplace.services.matching import suggestions
+from marketplace.services.track_records import queries as track_records
 
 
 @bp.route("/")
@@ -102,6 +103,7 @@ def product_detail(product_id):
         is_staff=staff,
         confirm_form=ConfirmForm(),
         interest_form=_interest_form(product_id=product.id),
+        track_record=track_records.summary(product.organisation_id),
         suggested=suggestions.suggestions_for_product(product.id) if owner or staff else [],
     )
 

@@ -35,6 +35,7 @@ from marketplace.services.matching.events import (
 )
 from marketplace.services.payments.payments import has_membership_rights
 from marketplace.services.reference.fx import to_usd
+from marketplace.services.track_records.platform import record_closed_deal
 
 PIPELINE = (*OPEN_DEAL, MatchStatus.CLOSED_WON, MatchStatus.CLOSED_LOST)
 # A deal may finance somewhat more than was sought (an upsized loan), never this many times more.
@@ -157,6 +158,7 @@ def close_won(
     match.instrument_financed, match.closed_on = instrument, closed_on
     match.success_fee_percent = success_fee_percent
     log_event(match, broker, MatchStatus.CLOSED_WON, amount=str(amount), currency=currency)
+    record_closed_deal(match, broker)  # the investor's track record gains the deal
     need: FinancingNeed = match.need
     if need.status in (NeedStatus.PUBLISHED, NeedStatus.IN_NEGOTIATION):
         need.status = NeedStatus.FINANCED

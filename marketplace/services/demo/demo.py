@@ -27,6 +27,7 @@ from marketplace.models import (
 )
 from marketplace.reference import catalog, sectors
 from marketplace.services.demo import content
+from marketplace.services.demo.track import seed_track_records
 from marketplace.services.listings import changes
 from marketplace.services.listings.estimates import impact_columns
 from marketplace.services.payments.fees import ensure_default_fees
@@ -54,6 +55,7 @@ def seed(needs: int = 60, products: int = 30, progress: Progress = _no_progress)
     return {
         "needs_added": added_needs,
         "products_added": added_products,
+        "track_record_deals_added": seed_track_records(orgs, users),
         "needs_total": _count(FinancingNeed),
         "products_total": _count(FinanceProduct),
     }

@@ -17,6 +17,7 @@ from marketplace.models import (
     VerificationStatus,
 )
 from marketplace.services.listings.visibility import VISIBLE_NEED_STATUSES
+from marketplace.services.track_records import queries as track_records
 
 
 def _count_by(column, *where) -> dict[str, int]:
@@ -97,6 +98,7 @@ def investor_home(organisation_id: int) -> dict:
         "published_needs": db.session.scalar(
             select(func.count(FinancingNeed.id)).where(FinancingNeed.status == NeedStatus.PUBLISHED)
         ),
+        "track_record": track_records.summary(organisation_id),
     }
 
 

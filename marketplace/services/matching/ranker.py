@@ -12,6 +12,7 @@ from marketplace import matching
 from marketplace.extensions import db
 from marketplace.models import FinanceProduct, FinancingNeed, NeedStatus, ProductStatus, RankerModel
 from marketplace.services.reference.fx import usd_rates
+from marketplace.services.track_records.queries import ranker_entries
 
 MATCHABLE_NEEDS = (NeedStatus.PUBLISHED, NeedStatus.IN_NEGOTIATION)
 _loaded: dict[str, matching.RankerModel] = {}
@@ -52,9 +53,15 @@ def need_record(need: FinancingNeed, rates: dict[str, float] | None = None) -> m
 
 
 def product_record(
-    product: FinanceProduct, rates: dict[str, float] | None = None
+    product: FinanceProduct,
+    rates: dict[str, float] | None = None,
+    track_records: dict[int, list[dict]] | None = None,
 ) -> matching.Product:
-    """A product as the ranker sees it; `rates` as for need_record."""
+    """A product as the ranker sees it, with its investor's track record; `rates` as for
+    need_record, and `track_records` (organisation id → ranker_entries) likewise saves a query;
+    product_records does both for many products."""
+    if track_records is None or product.organisation_id not in track_records:
+        track_records = ranker_entries([product.organisation_id])
     return matching.Product.from_dict(
         {
             "id": product.id,
@@ -77,9 +84,17 @@ def product_record(
             if product.min_tco2e_per_year is not None
             else None,
             "investor_id": product.organisation_id,
+            "track_record": track_records[product.organisation_id],
         },
         usd_rates=usd_rates() if rates is None else rates,
     )
+
+
+def product_records(products, rates: dict[str, float]) -> list[matching.Product]:
+    """Many products as the ranker sees them, their investors' track records read in one query."""
+    products = list(products)
+    track_records = ranker_entries(product.organisation_id for product in products)
+    return [product_record(product, rates, track_records) for product in products]
 
 
 def matchable_needs() -> list[FinancingNeed]:
@@ -109,7 +124,7 @@ def build_index(needs=None, products=None, progress: bool = False) -> matching.M
     rates = usd_rates()
     return matching.MatchingIndex.build(
         [need_record(n, rates) for n in needs],
-        [product_record(p, rates) for p in products],
+        product_records(products, rates),
         usd_rates=rates,
         progress=progress,
     )

@@ -94,7 +94,7 @@ def train(actor: User | None = None, seed: int = 0, progress=_no_progress) -> di
     active, rates = ranker.active_model(), usd_rates()
     result = matching.train(
         [ranker.need_record(n, rates) for n in needs],
-        [ranker.product_record(p, rates) for p in products],
+        ranker.product_records(products, rates),
         labelled,
         active=active,
         usd_rates=rates,

@@ -26,6 +26,7 @@ from marketplace.services.search.search import (
     geography,
     text_condition,
 )
+from marketplace.services.track_records.queries import financed_places_and_technologies
 
 PRODUCT_TEXT = concat_text(
     FinanceProduct.name_en, FinanceProduct.name_zh, FinanceProduct.description
@@ -33,6 +34,7 @@ PRODUCT_TEXT = concat_text(
 
 _PRODUCT_COLUMNS = (
     FinanceProduct.id,
+    FinanceProduct.organisation_id,
     FinanceProduct.product_type,
     FinanceProduct.sectors,
     FinanceProduct.regions,
@@ -47,12 +49,17 @@ _PRODUCT_COLUMNS = (
 )
 
 
-def _product_keys(row, geo: Geography) -> dict[str, set[str]]:
-    """The facet keys a product belongs to; an empty list of sectors or places means any."""
+_NOTHING_FINANCED = {"financed_country": set(), "financed_technology": set()}
+
+
+def _product_keys(row, geo: Geography, financed: dict) -> dict[str, set[str]]:
+    """The facet keys a product belongs to; an empty list of sectors or places means any, an
+    investor without a track record has financed nowhere."""
     regions = set(row.regions or ()) | {
         geo.region_of[c] for c in row.countries or () if c in geo.region_of
     }
     return {
+        **financed.get(row.organisation_id, _NOTHING_FINANCED),
         "type": {row.product_type},
         "currency": {row.currency},
         "sector": set(row.sectors or ()) or set(sectors.SECTORS),
@@ -91,8 +98,9 @@ def search_products(filters: Filters, page: int = 1, geo: Geography | None = Non
     where = [FinanceProduct.status == ProductStatus.ACTIVE]
     if (text := text_condition(PRODUCT_TEXT, filters.q)) is not None:
         where.append(text)
+    financed = financed_places_and_technologies()
     rows = [
-        (row, _product_keys(row, geo))
+        (row, _product_keys(row, geo, financed))
         for row in db.session.execute(select(*_PRODUCT_COLUMNS).where(*where))
     ]
     counts = {

@@ -34,7 +34,17 @@ MAX_TERMS = 6
 
 
 NEED_FACETS = ("sector", "country", "region", "instrument", "stage", "currency", "amount", "tenor")
-PRODUCT_FACETS = ("type", "sector", "region", "currency", "ticket", "tenor")
+PRODUCT_FACETS = (
+    "type",
+    "sector",
+    "region",
+    "currency",
+    "ticket",
+    "tenor",
+    # What the product's investor has financed before (its track record).
+    "financed_country",
+    "financed_technology",
+)
 NEED_SORTS = ("newest", "amount", "amount_asc", "tco2e", "tco2e_per_usd")
 PRODUCT_SORTS = ("newest", "ticket", "ticket_asc")
 TARGETS = {"needs": (NEED_FACETS, NEED_SORTS), "products": (PRODUCT_FACETS, PRODUCT_SORTS)}
@@ -49,6 +59,7 @@ _VOCABULARY = {
     "amount": tuple(b.key for b in AMOUNT_BANDS),
     "ticket": tuple(b.key for b in AMOUNT_BANDS),
     "tenor": tuple(b.key for b in TENOR_BANDS),
+    "financed_technology": tuple(sectors.TECHNOLOGIES),
 }
 _CONTROL = re.compile(r"[\x00-\x1f\x7f]")
 _REGEX_SPECIAL = re.compile(r"[^\w\s]")
@@ -132,6 +143,7 @@ def parse_filters(args: Mapping[str, list[str]], target: str, geo: Geography) ->
     known = {
         **_VOCABULARY,
         "country": tuple(geo.names),
+        "financed_country": tuple(geo.names),
         "region": tuple(sorted(set(geo.region_of.values()))),
     }
     chosen = {}
