@@ -1,7 +1,7 @@
 """Near misses apart from good suggestions, calibrated scores, and why a listing has few matches.
 
 Revision ID: 0011
-Revises: 0009
+Revises: 0010
 
 matches.is_near_miss marks a ranker suggestion that misses one soft term of the mandate; the
 review queue leaves them out unless asked, so the queue's index leads with it. Scores stored
@@ -15,7 +15,7 @@ from alembic import op
 from sqlalchemy.dialects import postgresql
 
 revision = "0011"
-down_revision = "0009"
+down_revision = "0010"
 branch_labels = None
 depends_on = None
 
