@@ -35,7 +35,7 @@ RECENCY_YEARS = 20  # a relevant deal this many years ago or earlier counts as n
 class Keyed:
     """Deal counts and latest year per (product row, value) key, sorted by key."""
 
-    keys: np.ndarray
+    keys: np.ndarray  # ends with a sentinel key (count 0, no year)
     count: np.ndarray
     latest: np.ndarray  # NaN when no deal of the key has a year
     width: int  # key = row * width + value code
@@ -43,9 +43,8 @@ class Keyed:
     def find(self, rows, codes) -> tuple[np.ndarray, np.ndarray]:
         """(found, position) of broadcast (row, code) pairs; codes < 0 are never found."""
         wanted = np.asarray(rows, dtype=np.int64) * self.width + np.asarray(codes)
-        if not self.keys.size:
-            return np.zeros(wanted.shape, dtype=bool), np.zeros(wanted.shape, dtype=np.int64)
-        position = np.minimum(np.searchsorted(self.keys, wanted), self.keys.size - 1)
+        # The last key is a sentinel above every real one: a position is always valid.
+        position = np.searchsorted(self.keys, wanted)
         return (self.keys[position] == wanted) & (np.asarray(codes) >= 0), position
 
 
@@ -104,12 +103,12 @@ class TrackTable:
 
 def _keyed(entries: dict[tuple[int, int], list], width: int) -> Keyed:
     keys = sorted(entries)
-    flat = np.array([row * width + code for row, code in keys], dtype=np.int64)
+    flat = [row * width + code for row, code in keys] + [np.iinfo(np.int64).max]
     years = [[y for y in entries[k] if y is not None] for k in keys]
     return Keyed(
-        flat,
-        np.array([len(entries[k]) for k in keys], dtype=np.float64),
-        np.array([max(y) if y else np.nan for y in years], dtype=np.float64),
+        np.array(flat, dtype=np.int64),
+        np.array([len(entries[k]) for k in keys] + [0], dtype=np.float64),
+        np.array([max(y) if y else np.nan for y in years] + [np.nan], dtype=np.float64),
         width,
     )
 
