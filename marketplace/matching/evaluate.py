@@ -110,10 +110,16 @@ def _splits(decisions: Decisions, folds: int, seed: int) -> list:
     return list(splitter.split(decisions.need_rows, groups=decisions.need_rows))
 
 
-def _variant_reports(state: dict, seed: int) -> dict:
-    """Calibration of the learned model, and the variants fitted beside it (when they were)."""
+def _reports(state: dict, seed: int) -> dict:
+    """Every method's metrics, learned − rules, the calibration of the learned model, and the
+    variants fitted beside it (when they were)."""
     values = state["values"]
-    out = {"calibration": calibration_summary(state["calibration"], state["methods"])}
+    out = {m: summarise(values[m]) for m in METHODS}
+    learned, rules = (
+        np.concatenate(values[m]["ndcg@10"] or [np.zeros(0)]) for m in ("learned", "rules")
+    )
+    out["learned_minus_rules_ndcg@10"] = bootstrap_difference(learned, rules, seed)
+    out["calibration"] = calibration_summary(state["calibration"], state["methods"])
     if OTHER_LEARNER in values:
         out["learners"] = learner_report(values, seed)
     if "without_track" in values:
@@ -137,10 +143,9 @@ def evaluate(
     needs, products, raw = load_records(source, usd_rates)
     index = MatchingIndex.build(needs, products, usd_rates=usd_rates, seed=seed, progress=progress)
     decisions = decisions_from(index, raw)
-    track = any(p.track_record for p in products)
     state = {
         "values": {m: {name: [] for name in METRICS} for m in METHODS},
-        "variants": {"learners": compare_learners, "track": track},
+        "variants": {"learners": compare_learners, "track": any(p.track_record for p in products)},
         "calibration": [],
         "methods": [],
     }
@@ -151,13 +156,7 @@ def evaluate(
         evaluated += _evaluate_fold(
             index, decisions.subset(fit_rows), decisions.subset(test_rows), seed + fold, state
         )
-    values = state["values"]
-    result = {"needs_evaluated": evaluated} | {m: summarise(values[m]) for m in METHODS}
-    learned, rules = (
-        np.concatenate(values[m]["ndcg@10"] or [np.zeros(0)]) for m in ("learned", "rules")
-    )
-    result["learned_minus_rules_ndcg@10"] = bootstrap_difference(learned, rules, seed)
-    result |= _variant_reports(state, seed)
+    result = {"needs_evaluated": evaluated} | _reports(state, seed)
     result["data"] = {
         "needs": len(needs),
         "products": len(products),

@@ -249,6 +249,22 @@ def should_activate(new_metrics: dict, active_metrics: dict | None, tolerance: f
     return new_metrics["ndcg@10"] >= active_metrics["ndcg@10"] - tolerance
 
 
+def _held_out_comparison(index, labelled: Decisions, active, seed: int, holdout: float):
+    """Metrics of a model fitted without a held-out group of needs, of the stage-1 rules and of
+    the active model (when it reads the same features) on those needs."""
+    split = GroupShuffleSplit(n_splits=1, test_size=holdout, random_state=seed)
+    fit_rows, test_rows = next(split.split(labelled.need_rows, groups=labelled.need_rows))
+    held_out = labelled.subset(test_rows)
+    candidate = fit_model(index, labelled.subset(fit_rows), seed=seed)
+    metrics = holdout_metrics(index, candidate, held_out, seed)
+    usable = active is not None and tuple(active.feature_names) == FEATURE_NAMES
+    active_metrics = holdout_metrics(index, active, held_out, seed) if usable else None
+    # The stage-1 rules on the same held-out needs: the baseline the ranker page compares with.
+    metrics["baselines"] = {"rules": holdout_metrics(index, None, held_out, seed)}
+    metrics["calibration"] = held_out_calibration(index, candidate, held_out)
+    return metrics, active_metrics
+
+
 @dataclass
 class TrainResult:
     """What `flask ranker train` reports and stores."""
@@ -278,23 +294,12 @@ def train(
     digest = data_hash(index, labelled)
     if len(np.unique(labelled.accepted)) < 2:
         return TrainResult(None, {}, None, False, digest, len(labelled))
-    split = GroupShuffleSplit(n_splits=1, test_size=holdout, random_state=seed)
-    fit_rows, test_rows = next(split.split(labelled.need_rows, groups=labelled.need_rows))
-    candidate = fit_model(index, labelled.subset(fit_rows), seed=seed)
-    metrics = holdout_metrics(index, candidate, labelled.subset(test_rows), seed)
-    usable = active is not None and tuple(active.feature_names) == FEATURE_NAMES
-    active_metrics = (
-        holdout_metrics(index, active, labelled.subset(test_rows), seed) if usable else None
-    )
+    metrics, active_metrics = _held_out_comparison(index, labelled, active, seed, holdout)
     final = fit_model(index, labelled, seed=seed)
-    # The stage-1 rules on the same held-out needs: the baseline the ranker page compares with.
-    rules = holdout_metrics(index, None, labelled.subset(test_rows), seed)
     metrics |= {
         "decisions": len(labelled),
         "accepted": int(labelled.accepted.sum()),
-        "baselines": {"rules": rules},
         "learner": final.learner,
-        "calibration": held_out_calibration(index, candidate, labelled.subset(test_rows)),
     }
     return TrainResult(
         final,
