@@ -1,9 +1,9 @@
 """Investors' track records as pair features: what a product's investor financed before, against
 the need in front of it.
 
-Per product, the deals are reduced once to sorted keys (product row × country, region,
-technology or sector) with a count and the latest year, so a pair's features are a few binary
-searches: no loop over products at query time, and nothing stored for a product without deals.
+Distinct track records (an investor's deals, carried by each of its products) are reduced once
+to sorted keys (record × country, region, technology or sector) with a count and the latest
+year, so a pair's features are a few binary searches: no loop over products at query time.
 """
 
 from __future__ import annotations
@@ -15,7 +15,7 @@ from datetime import UTC, datetime
 import numpy as np
 
 from .index import MatchingIndex
-from .records import Need, Product
+from .records import Need, Product, TrackDeal
 
 FIELDS = ("country", "region", "technology", "sector")
 TRACK_FEATURES = (
@@ -50,19 +50,20 @@ class Keyed:
 
 @dataclass
 class TrackTable:
-    """Track-record aggregates of a list of products (rows as in the list)."""
+    """Track-record aggregates of a list of products (rows as in the list). Products that carry
+    the same deals (an investor's record, on each of its products) share one *record*."""
 
-    rows: np.ndarray  # sorted rows of the products with at least one deal
-    median_usd: np.ndarray  # per entry of rows; NaN when no deal has an amount
-    co_financiers: np.ndarray  # per entry of rows: distinct co-financiers known to the index
-    fields: dict[str, Keyed]
+    record_of: np.ndarray  # per product: its record's number, -1 without deals
+    median_usd: np.ndarray  # per record; NaN when no deal has an amount
+    co_financiers: np.ndarray  # per product: distinct co-financiers known to the index
+    fields: dict[str, Keyed]  # keyed by record × value
     vocabulary: dict[str, dict[str, int]]
     reference_year: int
 
     @property
     def empty(self) -> bool:
         """No product has a track record: every feature is 0."""
-        return not self.rows.size
+        return not self.median_usd.size
 
     def codes(self, needs: Sequence[Need]) -> dict[str, np.ndarray]:
         """Each need's value code per field in this table's vocabulary (-1: no deal has it)."""
@@ -82,23 +83,29 @@ class TrackTable:
         shape = np.broadcast_shapes(np.shape(product_rows), *(np.shape(c) for c in codes.values()))
         if self.empty:
             return {name: np.zeros(shape) for name in TRACK_FEATURES}
-        out, latest = {}, np.full(shape, np.nan)
+        record = self.record_of[product_rows]
+        has = record >= 0
+        out = self._deal_counts(record, codes)
+        with np.errstate(invalid="ignore", divide="ignore"):
+            ratio = np.log(self.median_usd[record] / np.asarray(amount_usd))
+        out["track_log_size_ratio"] = np.where(has, np.nan_to_num(np.clip(ratio, -3, 3)), 0.0)
+        partners = np.log1p(self.co_financiers[product_rows])
+        out["track_log_co_financiers"] = np.where(has, partners, 0.0)
+        out["track_has_record"] = has.astype(np.float64)
+        return {name: np.broadcast_to(out[name], shape) for name in TRACK_FEATURES}
+
+    def _deal_counts(self, record: np.ndarray, codes: dict) -> dict[str, np.ndarray]:
+        """Deals in the need's country, region, technology and sector, and how recent."""
+        out, latest = {}, np.nan
         for name in FIELDS:
             table = self.fields[name]
-            found, at = table.find(product_rows, codes[name])
+            found, at = table.find(record, codes[name])
             out[f"track_log_deals_{name}"] = np.where(found, np.log1p(table.count[at]), 0.0)
             if name in ("country", "sector"):  # a relevant deal: same country or same sector
                 latest = np.fmax(latest, np.where(found, table.latest[at], np.nan))
-        entry = np.minimum(np.searchsorted(self.rows, product_rows), self.rows.size - 1)
-        has = np.broadcast_to(self.rows[entry] == product_rows, shape)
         years = self.reference_year - latest
         out["track_recency"] = np.nan_to_num(np.clip(1 - years / RECENCY_YEARS, 0, 1))
-        with np.errstate(invalid="ignore", divide="ignore"):
-            ratio = np.clip(np.log(self.median_usd[entry] / np.asarray(amount_usd)), -3, 3)
-        out["track_log_size_ratio"] = np.where(has, np.nan_to_num(ratio), 0.0)
-        out["track_log_co_financiers"] = np.where(has, np.log1p(self.co_financiers[entry]), 0.0)
-        out["track_has_record"] = has.astype(np.float64)
-        return {name: np.broadcast_to(out[name], shape) for name in TRACK_FEATURES}
+        return out
 
 
 def _keyed(entries: dict[tuple[int, int], list], width: int) -> Keyed:
@@ -113,13 +120,6 @@ def _keyed(entries: dict[tuple[int, int], list], width: int) -> Keyed:
     )
 
 
-def _partners(product: Product, known: frozenset[str]) -> int:
-    """Distinct co-financiers of the product's deals that are other products or investors."""
-    own = {str(product.id), str(product.investor_id)}
-    named = {c for deal in product.track_record for c in deal.co_financiers}
-    return len((named & known) - own)
-
-
 def known_ids(products: Sequence[Product]) -> frozenset[str]:
     """Ids of products and investors, as co-financiers name them."""
     return frozenset(str(p.id) for p in products) | {
@@ -127,33 +127,69 @@ def known_ids(products: Sequence[Product]) -> frozenset[str]:
     }
 
 
+def _records(products: Sequence[Product]) -> tuple[np.ndarray, list[tuple[TrackDeal, ...]]]:
+    """Each product's record number (-1 without deals) and the distinct records. The same
+    tuple object is recognised at once, an equal one by its hash."""
+    by_identity: dict[int, int] = {}
+    by_value: dict[tuple[TrackDeal, ...], int] = {}
+    record_of = np.full(len(products), -1, dtype=np.int64)
+    for row, product in enumerate(products):
+        deals = product.track_record
+        if deals:
+            number = by_identity.get(id(deals))
+            if number is None:
+                number = by_identity[id(deals)] = by_value.setdefault(deals, len(by_value))
+            record_of[row] = number
+    return record_of, list(by_value)
+
+
+def _partners(products, record_of, records, known: frozenset[str]) -> np.ndarray:
+    """Per product: distinct co-financiers of its deals that are other products or investors."""
+    out = np.zeros(len(products), dtype=np.float32)
+    if not known:
+        return out
+    named = [{c for deal in deals for c in deal.co_financiers} & known for deals in records]
+    for row in np.flatnonzero(record_of >= 0):
+        product, shared = products[row], named[record_of[row]]
+        if shared:
+            out[row] = len(shared - {str(product.id), str(product.investor_id)})
+    return out
+
+
+def _aggregate(records: list[tuple[TrackDeal, ...]]):
+    """Vocabulary, per-field (record, value) → deal years, and median amount per record."""
+    vocabulary: dict[str, dict[str, int]] = {name: {} for name in FIELDS}
+    entries: dict[str, dict[tuple[int, int], list]] = {name: {} for name in FIELDS}
+    for number, deals in enumerate(records):
+        for deal in deals:
+            for name in FIELDS:
+                value = getattr(deal, name)
+                if value is not None:
+                    code = vocabulary[name].setdefault(value, len(vocabulary[name]))
+                    entries[name].setdefault((number, code), []).append(deal.year)
+    medians = [
+        np.median(amounts) if amounts else np.nan
+        for amounts in (
+            [d.amount_usd for d in deals if (d.amount_usd or 0) > 0] for deals in records
+        )
+    ]
+    return vocabulary, entries, np.array(medians, dtype=np.float64)
+
+
 def build_table(
     products: Sequence[Product], known: frozenset[str] | None = None, reference_year=None
 ) -> TrackTable:
     """Aggregate the track records of products; `known` = ids of products and investors that
     count as co-financiers (by default: these products and their investors)."""
-    with_deals = [i for i, p in enumerate(products) if p.track_record]
+    record_of, records = _records(products)
     if known is None:
-        named = any(d.co_financiers for i in with_deals for d in products[i].track_record)
+        named = any(d.co_financiers for deals in records for d in deals)
         known = known_ids(products) if named else frozenset()
-    vocabulary: dict[str, dict[str, int]] = {name: {} for name in FIELDS}
-    entries: dict[str, dict[tuple[int, int], list]] = {name: {} for name in FIELDS}
-    medians, partners = [], []
-    for row in with_deals:
-        product = products[row]
-        for deal in product.track_record:
-            for name in FIELDS:
-                value = getattr(deal, name)
-                if value is not None:
-                    code = vocabulary[name].setdefault(value, len(vocabulary[name]))
-                    entries[name].setdefault((row, code), []).append(deal.year)
-        amounts = [d.amount_usd for d in product.track_record if d.amount_usd and d.amount_usd > 0]
-        medians.append(float(np.median(amounts)) if amounts else np.nan)
-        partners.append(_partners(product, known))
+    vocabulary, entries, medians = _aggregate(records)
     return TrackTable(
-        rows=np.array(with_deals, dtype=np.int64),
-        median_usd=np.array(medians, dtype=np.float64),
-        co_financiers=np.array(partners, dtype=np.float64),
+        record_of=record_of,
+        median_usd=medians,
+        co_financiers=_partners(products, record_of, records, known),
         fields={n: _keyed(entries[n], len(vocabulary[n]) + 1) for n in FIELDS},
         vocabulary=vocabulary,
         reference_year=reference_year or datetime.now(UTC).year,
