@@ -33,15 +33,16 @@ RECENCY_YEARS = 20  # a relevant deal this many years ago or earlier counts as n
 
 @dataclass
 class Keyed:
-    """Deal counts and latest year per (product row, value) key, sorted by key."""
+    """Deal counts and latest year per (record, value) key, sorted by key."""
 
     keys: np.ndarray  # ends with a sentinel key (count 0, no year)
     count: np.ndarray
     latest: np.ndarray  # NaN when no deal of the key has a year
-    width: int  # key = row * width + value code
+    width: int  # key = record * width + value code
 
     def find(self, rows, codes) -> tuple[np.ndarray, np.ndarray]:
-        """(found, position) of broadcast (row, code) pairs; codes < 0 are never found."""
+        """(found, position) of broadcast (record, code) pairs; a record or code < 0 is never
+        found."""
         wanted = np.asarray(rows, dtype=np.int64) * self.width + np.asarray(codes)
         # The last key is a sentinel above every real one: a position is always valid.
         position = np.searchsorted(self.keys, wanted)
