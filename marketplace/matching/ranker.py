@@ -72,6 +72,8 @@ class RankerModel:
     def head_scores(self, X: np.ndarray) -> dict[str, np.ndarray]:
         """Acceptance score per head for a feature matrix (..., F)."""
         flat = X.reshape(-1, X.shape[-1])
+        if not flat.shape[0]:  # sklearn refuses an empty matrix
+            return {name: np.zeros(X.shape[:-1]) for name in self.heads}
         return {
             name: head.predict_proba(flat[:, self.columns(name)])[:, 1].reshape(X.shape[:-1])
             for name, head in self.heads.items()

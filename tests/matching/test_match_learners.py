@@ -56,10 +56,14 @@ def test_boosting_contributions_are_approximate_and_zero_at_the_median(fitted):
 def test_suggestions_of_either_learner_carry_probabilities(fitted):
     index, models, _ = fitted
     for model in models.values():
-        shown = suggest_for_need(index, index.needs.records[0], model, k=10, explore=False)
+        pages = (
+            suggest_for_need(index, n, model, k=10, explore=False) for n in index.needs.records
+        )
+        shown = next(page for page in pages if page)
         X = np.array([[s.features[n] for n in FEATURE_NAMES] for s in shown])
         assert ((model.probability(X) >= 0) & (model.probability(X) <= 1)).all()
         assert shown[0].explanation["contributions"]
+        assert model.probability(np.empty((0, len(FEATURE_NAMES)))).shape == (0,)
 
 
 @pytest.mark.parametrize("learner", ["logistic", "boosting"])
