@@ -31,7 +31,7 @@ class Calibrator:
     def __call__(self, scores) -> np.ndarray:
         """Calibrated probabilities of scores of any shape."""
         scores = np.asarray(scores, dtype=np.float64)
-        if self.isotonic is not None:
+        if self.isotonic is not None and scores.size:
             flat = self.isotonic.predict(scores.ravel())
             return np.clip(flat.reshape(scores.shape), 0.0, 1.0)
         return 1 / (1 + np.exp(-(self.slope * _logit(scores) + self.intercept)))
