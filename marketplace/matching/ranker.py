@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import weakref
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -115,13 +116,15 @@ class RankerModel:
         return sorted(terms, key=lambda t: -abs(t["contribution"]))[:limit]
 
     def aligned(self, index: MatchingIndex) -> AlignedRates:
-        """Acceptance rates laid out along the index, computed once per index."""
+        """Acceptance rates laid out along the index, computed once per index and model."""
+        # Keyed by id() and checked by a weak reference: once a model is gone, a new one may
+        # get its id, and must not read the old one's rates (another fold's decisions).
         key = ("rates", id(self))
-        if key not in index.cache:
-            index.cache[key] = align(
-                self.stats, index.products.records, list(index.vocabulary.ids["sector"])
-            )
-        return index.cache[key]
+        owner, rates = index.cache.get(key, (None, None))
+        if owner is None or owner() is not self:
+            rates = align(self.stats, index.products.records, list(index.vocabulary.ids["sector"]))
+            index.cache[key] = (weakref.ref(self), rates)
+        return rates
 
 
 @dataclass

@@ -86,3 +86,13 @@ def test_a_model_file_of_other_features_is_refused(tmp_path, fitted):
     path = save(older, tmp_path, "v-old")
     with pytest.raises(IncompatibleModelError, match="track_recency"):
         load(path)
+
+
+def test_rates_of_a_gone_model_are_never_read_by_a_new_one(fitted):
+    """A new model may get the id of a freed one; it must not read that model's cached rates."""
+    index, models, _ = fitted
+    first, second = models["logistic"], models["boosting"]
+    stale = first.aligned(index)
+    index.cache[("rates", id(second))] = index.cache[("rates", id(first))]  # as if id reused
+    assert second.aligned(index) is not stale
+    assert second.aligned(index) is second.aligned(index)  # and still computed once
