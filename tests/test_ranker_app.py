@@ -6,10 +6,11 @@ from pathlib import Path
 import pytest
 from sqlalchemy import func, select
 
-from marketplace import jobs
+from marketplace import jobs, matching
 from marketplace.extensions import db
 from marketplace.matching import synthetic
 from marketplace.matching.simulate import logged_dataset
+from marketplace.matching.store import read_metadata
 from marketplace.models import (
     BackgroundJob,
     FinancingNeed,
@@ -20,7 +21,7 @@ from marketplace.models import (
     Role,
     User,
 )
-from marketplace.services.matching import training
+from marketplace.services.matching import ranker, training
 from tests.conftest import post_form
 from tests.factories import make_match, make_need, make_product, make_user
 
@@ -264,3 +265,42 @@ def test_training_pages_are_for_staff_and_only_for_trainings(app, market):
     staff = app.test_client()
     post_form(staff, "/auth/login", {"email": broker.email, "password": "correct-horse-9"})
     assert staff.get(f"/broker/ranker/trainings/{mail_id}").status_code == 404
+
+
+def test_a_model_of_other_features_is_refused_and_stage_one_serves(app, market, caplog):
+    _decide(app, market, 12)
+    result = app.test_cli_runner().invoke(args=["ranker", "train"])
+    assert "calibration sigmoid" in result.output or "calibration isotonic" in result.output
+    with app.app_context():
+        version = db.session.scalar(select(RankerModel).where(RankerModel.is_active))
+        model = matching.load(Path(version.file_path))
+        # What an engine with one feature fewer would have saved.
+        model.feature_names = model.feature_names[:-1]
+        path = matching.save(model, Path(version.file_path).parent, f"{version.version}-older")
+        version.file_path, version.sha256 = str(path), read_metadata(path)["sha256"]
+        db.session.commit()
+        ranker._loaded.clear()
+        app.logger.addHandler(caplog.handler)  # the app's logger does not propagate
+        try:
+            assert ranker.active_model() is None
+        finally:
+            app.logger.removeHandler(caplog.handler)
+        assert "other features" in caplog.text and version.version in caplog.text
+        version.is_active = False
+        db.session.commit()
+        version_id = version.id
+    suggested = app.test_cli_runner().invoke(
+        args=["ranker", "suggest", "--need", str(market["need"].id)]
+    )
+    assert suggested.exit_code == 0 and "cold start" in suggested.output.splitlines()[0]
+    broker = make_user(app, role=Role.BROKER)
+    client = app.test_client()
+    post_form(client, "/auth/login", {"email": broker.email, "password": "correct-horse-9"})
+    response = post_form(
+        client,
+        f"/broker/ranker/{version_id}/activate",
+        {},
+        page="/broker/ranker",
+        follow_redirects=True,
+    )
+    assert "trained on other features" in response.get_data(as_text=True)

@@ -22,9 +22,17 @@ ranker_cli = AppGroup("ranker", help="Train, evaluate and run the matching ranke
 @click.option("--folds", default=5, show_default=True, type=click.IntRange(2, 20))
 @click.option("--seed", default=0, show_default=True, type=int)
 @click.option("--out", "out_path", type=click.Path(dir_okay=False), default=None)
-def evaluate(data_path: str, folds: int, seed: int, out_path: str | None) -> None:
-    """Grouped cross-validation of the ranker and four baselines on a JSON-lines file."""
-    result = matching.evaluate(data_path, folds=folds, seed=seed)
+@click.option(
+    "--compare-learners",
+    is_flag=True,
+    help="Also fit the other learner (logistic vs boosting) in the same folds.",
+)
+def evaluate(
+    data_path: str, folds: int, seed: int, out_path: str | None, compare_learners: bool
+) -> None:
+    """Grouped cross-validation of the ranker and four baselines on a JSON-lines file, with the
+    calibration of its probabilities and, when products carry track records, its gain from them."""
+    result = matching.evaluate(data_path, folds=folds, seed=seed, compare_learners=compare_learners)
     text = json.dumps(result, sort_keys=True)
     if out_path:
         Path(out_path).write_text(text + "\n", encoding="utf-8")
@@ -47,6 +55,12 @@ def train(seed: int) -> None:
         f" (rules baseline {rules.get('ndcg@10', float('nan')):.3f})"
         + (f" vs active {active['ndcg@10']:.3f}" if active else ", no active model")
     )
+    calibration = new.get("calibration") or {}
+    if calibration:
+        click.echo(
+            f"Learner {new.get('learner')}, calibration {calibration['method'] or 'none'}: "
+            f"held-out Brier {calibration['brier']:.3f}, ECE {calibration['ece']:.3f}"
+        )
     if not summary["activated"]:
         click.echo("Kept the active version (the new one is worse).")
         return

@@ -10,7 +10,7 @@ from .features import FEATURE_NAMES
 from .index import MatchingIndex
 from .ranker import RankerModel, rank_needs, rank_products
 from .records import DEFAULT_USD_RATES, Need, Product, region_of
-from .store import ModelIntegrityError, load, save
+from .store import IncompatibleModelError, ModelIntegrityError, load, save
 from .suggest import DEFAULT_K, Suggestion, suggest_for_need, suggest_for_product
 from .train import TrainResult, fit_model, should_activate, train
 
@@ -23,6 +23,7 @@ __all__ = [
     "diagnose_product",
     "DEFAULT_USD_RATES",
     "FEATURE_NAMES",
+    "IncompatibleModelError",
     "MatchingIndex",
     "ModelIntegrityError",
     "Need",

@@ -8,6 +8,7 @@ import scipy.sparse as sp
 from .candidates import Pair, RuleConfig, rule_parts, ticket_checks
 from .index import FIELDS, MatchingIndex, Query
 from .text import top_k_per_row
+from .track import TRACK_FEATURES
 
 # (name, side): "need" = how the product serves the need's ask, "product" = how the need fits the
 # mandate, "both" = shared. Definitions are in compute_features and README.md.
@@ -45,6 +46,7 @@ FEATURES = (
     ("product_acceptance_oof", "both"),
     ("product_log_decisions", "both"),
     ("investor_sector_acceptance_oof", "both"),
+    *((name, "both") for name in TRACK_FEATURES),
 )
 FEATURE_NAMES = tuple(name for name, _ in FEATURES)
 FEATURE_DTYPE = np.float64  # of the matrices stage 2 scores; the latency bench floor uses it too
@@ -123,6 +125,8 @@ def compute_features(pair: Pair, config: RuleConfig) -> tuple[np.ndarray, dict]:
             "investor_sector_acceptance_oof": pair.rates["investor_sector_rate"],
         }
     )
+    # Track-record features ride in `rates` too; a caller without them gets the neutral 0.
+    values.update({name: pair.rates.get(name, 0.0) for name in TRACK_FEATURES})
     shape = np.broadcast_shapes(*(np.shape(v) for v in values.values()))
     matrix = np.empty((*shape, len(FEATURE_NAMES)), dtype=FEATURE_DTYPE)
     for j, name in enumerate(FEATURE_NAMES):

@@ -1,12 +1,15 @@
-"""Two-stage ranking both ways: rules + text cosine, then logistic regression on the top."""
+"""Two-stage ranking both ways: rules + text cosine, then a learned model on the top."""
 
 from __future__ import annotations
 
+import weakref
 from dataclasses import dataclass, field
+from typing import Any
 
 import numpy as np
-from sklearn.pipeline import Pipeline
 
+from . import track
+from .calibration import Calibrator
 from .candidates import EXCLUDED, Pair, RuleConfig, harmonic, stage_one
 from .features import (
     FEATURE_NAMES,
@@ -19,6 +22,7 @@ from .features import (
     text_for_product,
 )
 from .index import MatchingIndex
+from .learners import EXPLANATION, approximate_terms, exact_terms
 from .records import Need, Product
 from .screen import screen
 from .stats import AcceptanceStats, AlignedRates, align
@@ -30,66 +34,97 @@ HEAD_SIDES = {
 }
 
 
-def head_columns(head: str) -> np.ndarray:
-    """Feature columns a head of the model reads."""
-    return np.array([j for j, (_, side) in enumerate(FEATURES) if side in HEAD_SIDES[head]])
+def head_columns(head: str, excluded=()) -> np.ndarray:
+    """Feature columns a head of the model reads (leaving out the excluded feature names)."""
+    return np.array(
+        [
+            j
+            for j, (name, side) in enumerate(FEATURES)
+            if side in HEAD_SIDES[head] and name not in excluded
+        ]
+    )
 
 
 @dataclass
 class RankerModel:
-    """Learned stage 2: a logistic head per direction (or one joint head) plus acceptance stats."""
+    """Learned stage 2: heads of one learner (see learners.py), a calibrator from their score to
+    the chance of acceptance, and the acceptance statistics the features read."""
 
-    heads: dict[str, Pipeline]
+    heads: dict[str, Any]
     stats: AcceptanceStats
     config: RuleConfig = field(default_factory=RuleConfig)
     stage_two: int = 300  # stage-1 candidates re-scored by the learned heads
     feature_names: tuple[str, ...] = FEATURE_NAMES
     version: str | None = None
+    learner: str = "logistic"
+    excluded: tuple[str, ...] = ()  # features the heads do not read
+    calibrator: Calibrator | None = None  # None: too few decisions to fit one out of fold
+    medians: np.ndarray | None = None  # training medians: the reference of approximate terms
+
+    @property
+    def explanation_method(self) -> str:
+        """Whether contributions are "exact" (logistic) or "approximate" (boosting)."""
+        return EXPLANATION[self.learner]
+
+    def columns(self, head: str) -> np.ndarray:
+        """Feature columns a head reads."""
+        return head_columns(head, self.excluded)
 
     def head_scores(self, X: np.ndarray) -> dict[str, np.ndarray]:
-        """Acceptance probability per head for a feature matrix (..., F)."""
+        """Acceptance score per head for a feature matrix (..., F)."""
         flat = X.reshape(-1, X.shape[-1])
+        if not flat.shape[0]:  # sklearn refuses an empty matrix
+            return {name: np.zeros(X.shape[:-1]) for name in self.heads}
         return {
-            name: pipe.predict_proba(flat[:, head_columns(name)])[:, 1].reshape(X.shape[:-1])
-            for name, pipe in self.heads.items()
+            name: head.predict_proba(flat[:, self.columns(name)])[:, 1].reshape(X.shape[:-1])
+            for name, head in self.heads.items()
         }
 
     def predict(self, X: np.ndarray) -> np.ndarray:
-        """Combined score: harmonic mean of the need→product and product→need heads."""
+        """Ranking score (higher is better): the joint head, or the harmonic mean of the
+        need→product and product→need heads."""
         scores = self.head_scores(X)
         if "joint" in scores:
             return scores["joint"]
         return harmonic(scores["need"], scores["product"])
 
     def probability(self, X: np.ndarray) -> np.ndarray:
-        """Estimated chance, in [0, 1], that a broker accepts each pair: the scale people see."""
-        return self.predict(X)
+        """Estimated chance, in [0, 1], that a broker accepts each pair: the scale people see.
+        Calibrated on out-of-fold scores, non-decreasing in `predict`."""
+        scores = self.predict(X)
+        return self.calibrator(scores) if self.calibrator is not None else np.clip(scores, 0, 1)
 
     def contributions(self, x: np.ndarray, limit: int = 5) -> list[dict]:
-        """Largest coef × scaled-value terms of one pair's logits, per head."""
+        """Largest terms of one pair's logit per head (exact or approximate: see
+        `explanation_method`)."""
         terms = []
-        for name, pipe in self.heads.items():
-            cols = head_columns(name)
-            scaled = pipe[:-1].transform(x[cols].reshape(1, -1))[0]
-            for j, coef, value in zip(cols, pipe[-1].coef_[0], scaled, strict=True):
-                terms.append(
-                    {
-                        "feature": FEATURE_NAMES[j],
-                        "head": name,
-                        "value": float(x[j]),
-                        "contribution": float(coef * value),
-                    }
-                )
+        for name, head in self.heads.items():
+            cols = self.columns(name)
+            if self.learner == "boosting":
+                values = approximate_terms(head, x[cols], self.medians[cols])
+            else:
+                values = exact_terms(head, x[cols])
+            terms += [
+                {
+                    "feature": FEATURE_NAMES[j],
+                    "head": name,
+                    "value": float(x[j]),
+                    "contribution": float(term),
+                }
+                for j, term in zip(cols, values, strict=True)
+            ]
         return sorted(terms, key=lambda t: -abs(t["contribution"]))[:limit]
 
     def aligned(self, index: MatchingIndex) -> AlignedRates:
-        """Acceptance rates laid out along the index, computed once per index."""
+        """Acceptance rates laid out along the index, computed once per index and model."""
+        # Keyed by id() and checked by a weak reference: once a model is gone, a new one may
+        # get its id, and must not read the old one's rates (another fold's decisions).
         key = ("rates", id(self))
-        if key not in index.cache:
-            index.cache[key] = align(
-                self.stats, index.products.records, list(index.vocabulary.ids["sector"])
-            )
-        return index.cache[key]
+        owner, rates = index.cache.get(key, (None, None))
+        if owner is None or owner() is not self:
+            rates = align(self.stats, index.products.records, list(index.vocabulary.ids["sector"]))
+            index.cache[key] = (weakref.ref(self), rates)
+        return rates
 
 
 NEAR_MISSES = 20  # near misses ranked per query, beside the good candidates
@@ -144,6 +179,7 @@ def rank_products(
     rates = _zero_rates(top.shape)
     if model is not None:
         rates = model.aligned(index).for_pairs(top, model.aligned(index).sector_code(need.sector))
+    rates = {**rates, **track.for_need(index, need, top)}
     pair = Pair(
         query.side,
         products.take(top),
@@ -175,6 +211,7 @@ def rank_needs(
     rates = _zero_rates(top.shape)
     if model is not None:
         rates = _product_rates(index, model, product, top)
+    rates = {**rates, **track.for_product(index, product, top)}
     pair = Pair(
         needs.take(top),
         query.side,
@@ -213,14 +250,26 @@ def grid_scores(
         aligned = model.aligned(index)
         codes = np.array([aligned.sector_code(index.needs.records[r].sector) for r in need_rows])
         rates = aligned.for_pairs(np.arange(len(index.products))[None, :], codes[:, None])
+    rates = {**rates, **track.for_grid(index, need_rows)}
     X, parts = compute_features(Pair(need_side, product_side, hits, text, rates), config)
     tiers = parts["tier"]
     # Shown order: good pairs, then near misses, then (never shown) excluded ones.
     first = stage_one(parts, text["stage1"], config) - 100.0 * tiers
     out = {"rules": parts["rules"], "tfidf": text["text"], "stage1": first, "tiers": tiers}
     if model is not None:
-        out["learned"] = _two_stage(first, model.predict(X), tiers, model.stage_two)
+        out["learned"] = _two_stage(first, _predict_top(model, X, first), tiers, model.stage_two)
     return out
+
+
+def _predict_top(model: RankerModel, X: np.ndarray, first: np.ndarray) -> np.ndarray:
+    """The model's scores of each row's stage-1 top k (the only ones `_two_stage` reads; 0
+    elsewhere): a boosted model then scores 300 pairs a need, not every product."""
+    k = min(model.stage_two, first.shape[1])
+    top = np.argpartition(-first, k - 1, axis=1)[:, :k]
+    rows = np.arange(first.shape[0])[:, None]
+    scores = np.zeros(first.shape)
+    scores[rows, top] = model.predict(X[rows, top])
+    return scores
 
 
 def _two_stage(first: np.ndarray, learned: np.ndarray, tiers: np.ndarray, k: int) -> np.ndarray:

@@ -6,15 +6,21 @@ import numpy as np
 from tqdm import tqdm
 
 from .candidates import Pair, RuleConfig, rule_parts
+from .experience import generate_market
 from .features import hits_for_grid
 from .index import MatchingIndex
 from .ranker import grid_scores
 from .records import Need, Product
 from .suggest import plan_slots
 from .train import decisions_from, fit_model
-from .world import World, generate
+from .world import World
 
 BASE_UTILITY = 0.5  # sets the acceptance rate of broker decisions near 30 %
+# Experience from the track record: a deal in the need's country, log1p(deals there),
+# log1p(deals in the need's technology), a deal in its country since experience.RECENT_SINCE;
+# minus an offset that keeps the acceptance rate where it is without track records.
+TRACK_WEIGHTS = (0.8, 0.3, 0.5, 0.4)
+TRACK_OFFSET = 0.3
 NOISE = 0.5  # per-pair taste no feature can see
 BATCH = 200
 
@@ -60,7 +66,28 @@ def acceptance_probability(world: World, index: MatchingIndex, need_rows: np.nda
         + 1.5 * themes
         + noise
     )
+    if world.experience is not None:
+        utility = utility + experience_utility(world, need_rows)
     return 1 / (1 + np.exp(-utility))
+
+
+def experience_utility(world: World, need_rows: np.ndarray) -> np.ndarray:
+    """The part of the hidden utility that the investors' track records carry (needs × products)."""
+    seen = world.experience
+    investors = world.product_investor
+    country = seen.need_country[need_rows]
+    known = (country >= 0)[:, None]
+    in_country = np.where(known, seen.country_deals[investors][:, country].T, 0.0)
+    recent = np.where(known, seen.recent[investors][:, country].T, 0.0)
+    technology = seen.technology_deals[investors][:, seen.need_technology[need_rows]].T
+    w_any, w_country, w_technology, w_recent = TRACK_WEIGHTS
+    return (
+        w_any * (in_country > 0)
+        + w_country * np.log1p(in_country)
+        + w_technology * np.log1p(technology)
+        + w_recent * recent
+        - TRACK_OFFSET
+    )
 
 
 def _queue_picks(index, rows, chance, rng) -> np.ndarray:
@@ -104,10 +131,11 @@ def logged_dataset(
     seed: int = 0,
     interest_share: float = 0.3,
     progress: bool = False,
+    track_records: bool = True,
 ):
     """Needs, products and decisions: a share from parties' interests, the rest from a
     rules-ordered queue that brokers examine with position bias."""
-    needs, products, world = generate(n_needs, n_products, seed, progress=progress)
+    needs, products, world = generate_market(n_needs, n_products, seed, progress, track_records)
     index = build_index(needs, products)
     rng = np.random.default_rng(seed + 1)
     quota = rng.multinomial(n_decisions, np.ones(n_needs) / n_needs)
@@ -170,9 +198,10 @@ def simulate_rounds(
     k: int = 10,
     seed: int = 0,
     holdout: float = 0.25,
+    track_records: bool = True,
 ) -> dict:
     """Rank, let brokers decide, retrain, repeat; score each model on never-seen needs."""
-    needs, products, world = generate(n_needs, n_products, seed)
+    needs, products, world = generate_market(n_needs, n_products, seed, False, track_records)
     index = build_index(needs, products)
     rng = np.random.default_rng(seed + 7)
     order = rng.permutation(n_needs)
@@ -181,7 +210,7 @@ def simulate_rounds(
     model, logged, history = None, [], []
     for round_no, batch in enumerate(batches):
         logged += _show_and_decide(index, world, np.sort(batch), model, k, seed + round_no, rng)
-        model = fit_model(index, decisions_from(index, logged), seed=seed)
+        model = fit_model(index, decisions_from(index, logged), seed=seed, calibrate=False)
         scores = _held_out_scores(index, world, held, model)
         labelled = [d for d in logged if d["accepted"] is not None]
         history.append(

@@ -12,11 +12,17 @@ import joblib
 import numpy as np
 import sklearn
 
+from .features import FEATURE_NAMES
+from .learners import LEARNERS
 from .ranker import RankerModel
 
 
 class ModelIntegrityError(Exception):
     """The model file does not match the checksum recorded when it was saved."""
+
+
+class IncompatibleModelError(Exception):
+    """An intact model file this version of the engine cannot use (other features or classes)."""
 
 
 def sha256_of(path: Path) -> str:
@@ -50,6 +56,9 @@ def save(
         "python_version": platform.python_version(),
         "features": list(model.feature_names),
         "heads": sorted(model.heads),
+        "learner": model.learner,
+        "calibration": model.calibrator.method if model.calibrator else None,
+        "explanation_method": model.explanation_method,
         "data_hash": data_hash,
         "metrics": metrics or {},
         "sha256": sha256_of(path),
@@ -64,7 +73,8 @@ def read_metadata(path) -> dict:
 
 
 def load(path, expected_sha256: str | None = None) -> RankerModel:
-    """Unpickle a model only after its bytes match the recorded (or given) SHA-256."""
+    """Unpickle a model only after its bytes match the recorded (or given) SHA-256; refuse one
+    trained on other features than FEATURE_NAMES (IncompatibleModelError)."""
     path = Path(path)
     expected = expected_sha256 or read_metadata(path)["sha256"]
     actual = sha256_of(path)
@@ -72,7 +82,24 @@ def load(path, expected_sha256: str | None = None) -> RankerModel:
         raise ModelIntegrityError(
             f"{path.name}: sha256 {actual} does not match recorded {expected}"
         )
-    model = joblib.load(path)
+    try:
+        model = joblib.load(path)
+    except (AttributeError, ImportError, TypeError, ValueError) as error:
+        raise IncompatibleModelError(f"{path.name} cannot be read: {error}") from error
     if not isinstance(model, RankerModel):
         raise ModelIntegrityError(f"{path.name} does not hold a RankerModel")
+    return check_compatible(model, path.name)
+
+
+def check_compatible(model: RankerModel, name: str = "model") -> RankerModel:
+    """The model itself, if it was trained on the features the engine computes now."""
+    names = tuple(getattr(model, "feature_names", ()))
+    if names != FEATURE_NAMES:
+        missing = sorted(set(FEATURE_NAMES) - set(names))
+        extra = sorted(set(names) - set(FEATURE_NAMES))
+        raise IncompatibleModelError(
+            f"{name} was trained on other features (missing {missing}, unknown {extra}): retrain"
+        )
+    if getattr(model, "learner", None) not in LEARNERS:
+        raise IncompatibleModelError(f"{name} was saved by an older engine: retrain")
     return model

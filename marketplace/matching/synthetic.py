@@ -33,10 +33,22 @@ def main(argv: list[str] | None = None) -> int:
         default=0.3,
         help="share of decisions on parties' expressions of interest (0 = queue only)",
     )
+    parser.add_argument(
+        "--no-track-records",
+        dest="track_records",
+        action="store_false",
+        help="products carry no track record and the hidden truth ignores experience",
+    )
     parser.add_argument("--out", required=True)
     args = parser.parse_args(argv)
     needs, products, decisions = logged_dataset(
-        args.needs, args.products, args.decisions, args.seed, args.interest_share, progress=True
+        args.needs,
+        args.products,
+        args.decisions,
+        args.seed,
+        args.interest_share,
+        progress=True,
+        track_records=args.track_records,
     )
     write_jsonl(args.out, needs, products, decisions)
     accepted = sum(d["accepted"] for d in decisions)

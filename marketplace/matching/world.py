@@ -71,6 +71,17 @@ def countries() -> tuple[tuple[str, str, str], ...]:
 
 
 @dataclass
+class Experience:
+    """What each investor financed before (its track record), as the hidden truth reads it."""
+
+    country_deals: np.ndarray  # investors × countries (index in countries())
+    technology_deals: np.ndarray  # investors × technologies (index in TECHNOLOGIES)
+    recent: np.ndarray  # investors × countries: a deal there since RECENT_SINCE
+    need_country: np.ndarray  # needs → country index (-1 when not on the list)
+    need_technology: np.ndarray  # needs → technology index
+
+
+@dataclass
 class World:
     """Hidden parameters behind the data: what brokers and investors really prefer."""
 
@@ -81,6 +92,7 @@ class World:
     product_investor: np.ndarray  # products → investor index
     need_sector: np.ndarray  # needs → sector index
     seed: int
+    experience: Experience | None = None  # None: generated without track records
 
 
 def _tech_for(sector: str, rnd: random.Random) -> str:

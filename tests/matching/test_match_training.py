@@ -35,20 +35,26 @@ def small_file(tmp_path_factory):
     return path
 
 
-def test_evaluate_returns_the_contract_keys(small_file):
-    result = evaluate(small_file, folds=3, seed=0, progress=False)
+@pytest.fixture(scope="module")
+def evaluated(small_file):
+    return evaluate(small_file, folds=3, seed=0, progress=False, compare_learners=True)
+
+
+def test_evaluate_returns_the_contract_keys(evaluated):
+    result = evaluated
     assert result["needs_evaluated"] > 50
     for method in ("learned", "random", "popularity", "rules", "tfidf"):
         assert set(result[method]) == CONTRACT
         assert all(0 <= v <= 1 for v in result[method].values())
+    assert set(result["learned_minus_rules_ndcg@10"]) == {"mean", "ci95"}
+    assert {"needs", "products", "decisions", "folds", "seed"} <= set(result["data"])
+    assert isinstance(result["seconds"], float)
     json.dumps(result)
 
 
-def test_evaluate_is_deterministic(small_file):
-    assert (
-        evaluate(small_file, folds=3, seed=1, progress=False)["learned"]
-        == evaluate(small_file, folds=3, seed=1, progress=False)["learned"]
-    )
+def test_evaluate_is_deterministic(small_file, evaluated):
+    # Also: comparing the learners changes nothing of the default model's figures.
+    assert evaluate(small_file, folds=3, seed=0, progress=False)["learned"] == evaluated["learned"]
 
 
 def test_evaluate_tolerates_odd_records(tmp_path):
@@ -115,3 +121,38 @@ def test_learned_beats_rules_after_a_few_rounds_on_held_out_needs():
     # within tiers only: a smaller margin than over a free ranking, but a steady one.
     assert last["learned"] > last["rules"] + 0.005 and last["learned"] > first["learned"]
     assert all(h["learned"] >= h["rules"] - 0.02 for h in result["history"])
+
+
+def test_evaluate_reports_calibration_of_the_held_out_decisions(evaluated):
+    calibration = evaluated["calibration"]
+    rate = calibration["accepted_rate"]
+    assert 0 < calibration["brier"] < rate * (1 - rate)  # better than always saying the base rate
+    assert 0 <= calibration["ece"] <= 0.1 and len(calibration["ece_per_fold"]) == 3
+    assert len(calibration["bins"]) == 10
+    assert sum(b["count"] for b in calibration["bins"]) == calibration["decisions"]
+    assert calibration["decisions"] == evaluated["data"]["decisions"]
+    assert set(calibration["methods"]) <= {"isotonic", "sigmoid"}
+
+
+def test_evaluate_compares_with_and_without_track_records_and_both_learners(evaluated):
+    assert evaluated["data"]["products_with_track_record"] > 0
+    comparison = evaluated["track_record"]
+    assert comparison["with"] == evaluated["learned"]
+    for report in (
+        comparison["with_minus_without"],
+        evaluated["learners"]["boosting_minus_logistic"],
+    ):
+        assert set(report) == {"ndcg@10", "recall@10"}
+        for difference in report.values():
+            low, high = difference["ci95"]
+            assert low <= difference["mean"] <= high
+    assert evaluated["learners"]["kept"] == "logistic"
+    assert evaluated["learners"]["logistic"] == evaluated["learned"]
+    assert set(evaluated["learners"]["boosting"]) == CONTRACT
+
+
+def test_evaluate_without_track_records_has_no_track_comparison():
+    needs, products, decisions = logged_dataset(60, 40, 900, seed=8, track_records=False)
+    result = evaluate([*needs, *products, *decisions], folds=2, progress=False)
+    assert "track_record" not in result and "learners" not in result
+    assert result["data"]["products_with_track_record"] == 0 and "calibration" in result

@@ -150,6 +150,11 @@ def active_model() -> matching.RankerModel | None:
         return None
     try:
         return load_version(version)
-    except (matching.ModelIntegrityError, FileNotFoundError) as error:
-        current_app.logger.error("ranker model refused: %s", error)
+    except (
+        matching.ModelIntegrityError,
+        matching.IncompatibleModelError,
+        FileNotFoundError,
+    ) as error:
+        # Stage 1 serves until a version this engine can use is trained or activated.
+        current_app.logger.error("ranker model %s refused: %s", version.version, error)
         return None

@@ -174,6 +174,14 @@ def activate(version_id: int, actor: User) -> RankerModel:
             ),
             409,
         ) from None
+    except matching.IncompatibleModelError:
+        raise ServiceError(
+            _l(
+                "This version was trained on other features than the ranker computes now; "
+                "train a new version instead."
+            ),
+            409,
+        ) from None
     _make_active(version)
     record("ranker.activated", actor=actor, target=version)
     db.session.commit()
