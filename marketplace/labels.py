@@ -222,6 +222,14 @@ FEATURES = {
     "investor_sector_acceptance_oof": _l(
         "how often this investor's deals in the sector are accepted"
     ),
+    "track_has_record": _l("investor has a track record"),
+    "track_log_deals_country": _l("investor's earlier deals in the country"),
+    "track_log_deals_region": _l("investor's earlier deals in the region"),
+    "track_log_deals_technology": _l("investor's earlier deals in the technology"),
+    "track_log_deals_sector": _l("investor's earlier deals in the sector"),
+    "track_recency": _l("how recent the investor's relevant deals are"),
+    "track_log_size_ratio": _l("investor's usual deal size against the amount"),
+    "track_log_co_financiers": _l("co-financiers also on the platform"),
 }
 
 PAYMENT_PURPOSES = {

@@ -29,6 +29,16 @@ FEATURE_REASON = {
     "text_cosine": "similar_text",
     "tag_cosine": "similar_text",
     "investor_sector_acceptance_oof": "investor_sector_record",
+    **dict.fromkeys(
+        (
+            "track_log_deals_country",
+            "track_log_deals_region",
+            "track_log_deals_technology",
+            "track_log_deals_sector",
+            "track_recency",
+        ),
+        "track_record",
+    ),
 }
 LIMIT = 4
 
