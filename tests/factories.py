@@ -260,8 +260,8 @@ def make_payment(app, user: User, **fields):
 
 def make_track_deal(app, investor: User, **fields):
     """A deal of the investor's organisation's track record, as the add form would store it."""
-    from marketplace.models import TrackRecordDeal, TrackSource
-    from marketplace.services.track_records.rules import DealInput, completed, dedupe_key
+    from marketplace.models import TrackSource
+    from marketplace.services.track_records.rules import DealInput, completed, new_row
 
     deal = completed(
         DealInput(
@@ -274,18 +274,8 @@ def make_track_deal(app, investor: User, **fields):
         )
     )
     with app.app_context():
-        return _save(
-            TrackRecordDeal(
-                organisation_id=investor.organisation_id,
-                country_iso2=deal.country_iso2,
-                sector=deal.sector,
-                technology=deal.technology,
-                year=deal.year,
-                amount_usd=deal.amount_usd,
-                co_financiers=list(deal.co_financiers),
-                source=fields.pop("source", TrackSource.MANUAL),
-                dedupe_key=dedupe_key(deal),
-                created_by_id=investor.id,
-                **fields,
-            )
-        )
+        source = fields.pop("source", TrackSource.MANUAL)
+        row = new_row(investor.organisation_id, deal, source, investor.id)
+        for name, value in fields.items():
+            setattr(row, name, value)
+        return _save(row)

@@ -8,7 +8,7 @@ from sqlalchemy import select
 from marketplace.extensions import db
 from marketplace.models import Organisation, TrackRecordDeal, TrackSource, User
 from marketplace.services.demo import content
-from marketplace.services.track_records.rules import DealInput, completed, dedupe_key
+from marketplace.services.track_records.rules import DealInput, completed, dedupe_key, new_row
 
 # Where each demo investor has mostly financed before, and in what: a desk has a home ground.
 # (countries, technologies) by investor key; real BRI countries, the app's technology keys.
@@ -71,22 +71,9 @@ def seed_track_records(orgs: dict[str, Organisation], users: dict[str, User]) ->
             if dedupe_key(deal) in known:
                 continue
             known.add(dedupe_key(deal))
-            db.session.add(_row(org, users.get(key), deal))
+            db.session.add(
+                new_row(org.id, deal, TrackSource.IMPORT, getattr(users.get(key), "id", None))
+            )
             added += 1
     db.session.commit()
     return added
-
-
-def _row(org: Organisation, user: User | None, deal: DealInput) -> TrackRecordDeal:
-    return TrackRecordDeal(
-        organisation_id=org.id,
-        country_iso2=deal.country_iso2,
-        sector=deal.sector,
-        technology=deal.technology,
-        year=deal.year,
-        amount_usd=deal.amount_usd,
-        co_financiers=list(deal.co_financiers),
-        source=TrackSource.IMPORT,
-        dedupe_key=dedupe_key(deal),
-        created_by_id=getattr(user, "id", None),
-    )

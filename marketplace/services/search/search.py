@@ -34,17 +34,9 @@ MAX_TERMS = 6
 
 
 NEED_FACETS = ("sector", "country", "region", "instrument", "stage", "currency", "amount", "tenor")
-PRODUCT_FACETS = (
-    "type",
-    "sector",
-    "region",
-    "currency",
-    "ticket",
-    "tenor",
-    # What the product's investor has financed before (its track record).
-    "financed_country",
-    "financed_technology",
-)
+# financed_*: what the product's investor has financed before (its track record).
+PRODUCT_FACETS = ("type", "sector", "region", "currency", "ticket", "tenor", "financed_country")
+PRODUCT_FACETS += ("financed_technology",)
 NEED_SORTS = ("newest", "amount", "amount_asc", "tco2e", "tco2e_per_usd")
 PRODUCT_SORTS = ("newest", "ticket", "ticket_asc")
 TARGETS = {"needs": (NEED_FACETS, NEED_SORTS), "products": (PRODUCT_FACETS, PRODUCT_SORTS)}

@@ -8,7 +8,14 @@ from marketplace.extensions import db
 from marketplace.models import Role, TrackRecordDeal, TrackSource, User
 from marketplace.services import ServiceError, transactional
 from marketplace.services.accounts.audit import record
-from marketplace.services.track_records.rules import DealInput, completed, dedupe_key, problems
+from marketplace.services.track_records.rules import (
+    DealInput,
+    completed,
+    dedupe_key,
+    fill_row,
+    new_row,
+    problems,
+)
 
 ALREADY_PRESENT = _l("This deal is already in your organisation's track record.")
 
@@ -46,12 +53,6 @@ def _duplicate(organisation_id: int, key: str, other_than: int | None = None) ->
     return db.session.scalar(query.limit(1)) is not None
 
 
-def _fill(row: TrackRecordDeal, deal: DealInput) -> None:
-    row.country_iso2, row.sector, row.technology = deal.country_iso2, deal.sector, deal.technology
-    row.year, row.amount_usd = deal.year, deal.amount_usd
-    row.co_financiers, row.dedupe_key = list(deal.co_financiers), dedupe_key(deal)
-
-
 def _commit_unique() -> None:
     """Commit; the same deal saved meanwhile by a colleague is refused, not a server error."""
     try:
@@ -68,10 +69,7 @@ def add_deal(user: User, deal: DealInput) -> TrackRecordDeal:
     deal = checked(deal)
     if _duplicate(user.organisation_id, dedupe_key(deal)):
         raise ServiceError(ALREADY_PRESENT, 409)
-    row = TrackRecordDeal(
-        organisation_id=user.organisation_id, source=TrackSource.MANUAL, created_by_id=user.id
-    )
-    _fill(row, deal)
+    row = new_row(user.organisation_id, deal, TrackSource.MANUAL, user.id)
     db.session.add(row)
     db.session.flush()
     record("track_record.add", actor=user, target=row, year=row.year)
@@ -86,7 +84,7 @@ def update_deal(row: TrackRecordDeal, user: User, deal: DealInput) -> TrackRecor
     deal = checked(deal)
     if _duplicate(row.organisation_id, dedupe_key(deal), other_than=row.id):
         raise ServiceError(ALREADY_PRESENT, 409)
-    _fill(row, deal)
+    fill_row(row, deal)
     record("track_record.edit", actor=user, target=row, year=row.year)
     _commit_unique()
     return row

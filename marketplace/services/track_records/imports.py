@@ -23,6 +23,7 @@ from marketplace.services.track_records.rules import (
     DealInput,
     completed,
     dedupe_key,
+    new_row,
     problems,
 )
 
@@ -104,28 +105,13 @@ def import_file(user: User, filename: str, content: bytes) -> ImportResult:
         key = dedupe_key(deal)
         if key not in known:
             known.add(key)
-            added.append(_new_row(user, deal, key))
+            added.append(new_row(user.organisation_id, deal, TrackSource.IMPORT, user.id))
     db.session.add_all(added)
     present = len(deals) - len(added)
     record("track_record.import", actor=user, target=user.organisation, added=len(added),
            already_present=present, file=(filename or "")[:200])  # fmt: skip
     _commit()
     return ImportResult(len(added), present)
-
-
-def _new_row(user: User, deal: DealInput, key: str) -> TrackRecordDeal:
-    return TrackRecordDeal(
-        organisation_id=user.organisation_id,
-        country_iso2=deal.country_iso2,
-        sector=deal.sector,
-        technology=deal.technology,
-        year=deal.year,
-        amount_usd=deal.amount_usd,
-        co_financiers=list(deal.co_financiers),
-        source=TrackSource.IMPORT,
-        dedupe_key=key,
-        created_by_id=user.id,
-    )
 
 
 def _commit() -> None:

@@ -9,7 +9,7 @@ from decimal import Decimal
 
 from flask_babel import lazy_gettext as _l
 
-from marketplace.models import utcnow
+from marketplace.models import TrackRecordDeal, TrackSource, utcnow
 from marketplace.reference import catalog, sectors
 
 FIRST_YEAR = 1990
@@ -122,3 +122,21 @@ def dedupe_key(deal: DealInput) -> str:
 def platform_key(match_id: int) -> str:
     """A deal closed on the platform is one deal per match, whatever its fields."""
     return hashlib.sha256(f"match:{match_id}".encode()).hexdigest()
+
+
+def fill_row(row: TrackRecordDeal, deal: DealInput) -> None:
+    """Write a checked deal's fields (and its dedupe key) on a stored row."""
+    row.country_iso2, row.sector, row.technology = deal.country_iso2, deal.sector, deal.technology
+    row.year, row.amount_usd = deal.year, deal.amount_usd
+    row.co_financiers, row.dedupe_key = list(deal.co_financiers), dedupe_key(deal)
+
+
+def new_row(
+    organisation_id: int, deal: DealInput, source: TrackSource, created_by_id: int | None
+) -> TrackRecordDeal:
+    """A new row of an organisation's track record for a checked deal (not yet added)."""
+    row = TrackRecordDeal(
+        organisation_id=organisation_id, source=source, created_by_id=created_by_id
+    )
+    fill_row(row, deal)
+    return row
