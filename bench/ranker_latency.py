@@ -1,10 +1,19 @@
-"""Ranker latency on one core: need → products and product → needs, against a matrix-vector floor.
+"""Ranker latency on one core: need → products and product → needs, against a matrix-vector floor,
+and what building the index costs.
 
 Run: python bench/ranker_latency.py [--sizes 1000,10000,100000,1000000] [--repeats 50]
-The last line printed is one JSON object with p50/p95/floor in milliseconds per size.
-floor_ms is the median time of one bare numpy matrix-vector product X @ w over a size ×
-len(FEATURE_NAMES) matrix of FEATURE_DTYPE (float64), the dtype of the engine's feature matrices:
-what any linear scorer over these features must pay to score every item.
+Each size and direction runs in a process of its own (so one size's memory does not inflate the
+next one's figures), holding only what that direction needs: 50 query records and `size` records
+on the ranked side. The last line printed is one JSON object; per direction and size:
+- p50_ms, p95_ms: one query, both stages, after one warm-up query;
+- floor_ms: the median time of one bare numpy matrix-vector product X @ w over a size ×
+  len(FEATURE_NAMES) matrix of FEATURE_DTYPE (float64): what scoring every row with any linear
+  model over these features would cost, with no candidate generation at all;
+- build_s: MatchingIndex.build over the records (text index, embedding, bitmaps);
+- input_rss_mb: the process's resident memory before the build (Python, libraries, the model
+  and the records themselves);
+- peak_rss_mb: the process's peak resident memory during the build (the records included),
+  measured by resetting the kernel's high-water mark (VmHWM) just before it.
 """
 
 from __future__ import annotations
@@ -15,7 +24,9 @@ for _var in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS"):
     os.environ.setdefault(_var, "1")
 
 import argparse  # noqa: E402
+import gc  # noqa: E402
 import json  # noqa: E402
+import subprocess  # noqa: E402
 import sys  # noqa: E402
 import time  # noqa: E402
 from pathlib import Path  # noqa: E402
@@ -32,6 +43,9 @@ from marketplace.matching.records import Need, Product  # noqa: E402
 from marketplace.matching.simulate import build_index, logged_dataset  # noqa: E402
 from marketplace.matching.train import decisions_from, fit_model  # noqa: E402
 from marketplace.matching.world import generate  # noqa: E402
+
+DIRECTIONS = ("need_to_products", "product_to_needs")
+QUERIES = 50
 
 
 def say(message: str) -> None:
@@ -69,7 +83,7 @@ def floor_ms(rows: int, repeats: int) -> float:
 
 
 def timed(fn, queries, repeats: int) -> list[float]:
-    """Wall times of fn over the queries (after one warm-up call that builds caches)."""
+    """Wall times of fn over the queries (after one warm-up call)."""
     fn(queries[0])
     samples = []
     for i in range(repeats):
@@ -79,56 +93,89 @@ def timed(fn, queries, repeats: int) -> list[float]:
     return samples
 
 
-def build(needs, products, label: str) -> tuple[MatchingIndex, float]:
-    """Index the records, reporting the time it took."""
-    start = time.perf_counter()
-    index = MatchingIndex.build(needs, products, progress=True)
-    seconds = time.perf_counter() - start
-    say(f"  index of {label} built in {seconds:.1f} s")
-    return index, seconds
+def memory_mb(field: str) -> float:
+    """A field of /proc/self/status (VmRSS, VmHWM) in MB."""
+    with open("/proc/self/status", encoding="ascii") as status:
+        for line in status:
+            if line.startswith(field + ":"):
+                return int(line.split()[1]) / 1024
+    raise LookupError(field)
 
 
-def _direction(index: MatchingIndex, rank, queries, model, repeats: int) -> list[float]:
-    return timed(lambda query: rank(index, query, model), queries, repeats)
+def reset_peak() -> None:
+    """Start VmHWM again from the current RSS (Linux: write 5 to clear_refs)."""
+    with open("/proc/self/clear_refs", "w", encoding="ascii") as refs:
+        refs.write("5")
 
 
-def bench_size(size: int, model, repeats: int, queries: int = 50) -> tuple[dict, dict, dict]:
-    """Latency of both directions with `size` items on the ranked side."""
-    say(f"size {size:,}: generating synthetic records")
-    needs, products, _ = generate(size, size, seed=size)
-    needs = [Need.from_dict(n) for n in needs]
-    products = [Product.from_dict(p) for p in products]
-    index, product_build = build(needs[:queries], products, f"{size:,} products")
-    forward = _direction(index, rank_products, needs[:queries], model, repeats)
-    index, need_build = build(needs, products[:queries], f"{size:,} needs")
-    backward = _direction(index, rank_needs, products[:queries], model, repeats)
-    del index
-    floor = floor_ms(size, repeats)
-    out = (percentiles(forward) | {"floor_ms": floor}, percentiles(backward) | {"floor_ms": floor})
-    say(
-        f"  need→products p50 {out[0]['p50_ms']} ms, p95 {out[0]['p95_ms']} ms; "
-        f"product→needs p50 {out[1]['p50_ms']} ms, p95 {out[1]['p95_ms']} ms; floor {floor} ms"
-    )
-    return *out, {"products": round(product_build, 1), "needs": round(need_build, 1)}
+def records(size: int, need_is_query: bool) -> tuple[list[Need], list[Product]]:
+    """QUERIES records on the query side, `size` on the ranked side, converted chunk by chunk
+    so that the generator's dicts never all exist at once."""
+    n_needs, n_products = (QUERIES, size) if need_is_query else (size, QUERIES)
+    raw_needs, raw_products, _ = generate(n_needs, n_products, seed=size)
+    needs = [Need.from_dict(n) for n in raw_needs]
+    del raw_needs
+    products = []
+    while raw_products:
+        chunk, raw_products[-100_000:] = raw_products[-100_000:], []
+        products[:0] = [Product.from_dict(p) for p in chunk]
+    return needs, products
+
+
+def run_one(size: int, direction: str, repeats: int) -> dict:
+    """Latency, floor and build figures of one size and direction (in this process)."""
+    need_is_query = direction == "need_to_products"
+    with threadpool_limits(limits=1):
+        model = trained_model()
+        needs, products = records(size, need_is_query)
+        gc.collect()
+        before = memory_mb("VmRSS")
+        reset_peak()
+        start = time.perf_counter()
+        index = MatchingIndex.build(needs, products)
+        build_s = time.perf_counter() - start
+        peak = memory_mb("VmHWM")
+        if need_is_query:
+            samples = timed(lambda need: rank_products(index, need, model), needs, repeats)
+        else:
+            samples = timed(lambda product: rank_needs(index, product, model), products, repeats)
+        del index
+        gc.collect()
+        floor = floor_ms(size, repeats)
+    return percentiles(samples) | {
+        "floor_ms": floor,
+        "build_s": round(build_s, 1),
+        "input_rss_mb": round(before),
+        "peak_rss_mb": round(peak),
+    }
 
 
 def main(argv: list[str] | None = None) -> int:
-    """Run the benchmark and print the JSON summary last."""
+    """Run every size and direction in a child process and print the JSON summary last."""
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--sizes", default="1000,10000,100000,1000000")
     parser.add_argument("--repeats", type=int, default=50)
+    parser.add_argument("--directions", default=",".join(DIRECTIONS))
+    parser.add_argument("--one", help=argparse.SUPPRESS)  # size:direction, in a child
     args = parser.parse_args(argv)
-    result: dict[str, dict] = {"need_to_products": {}, "product_to_needs": {}}
-    builds = {}
-    with threadpool_limits(limits=1):
-        say("training a stage-2 model on a small logged data set")
-        model = trained_model()
-        for size in (int(s) for s in args.sizes.split(",")):
-            forward, backward, builds[size] = bench_size(size, model, args.repeats)
-            result["need_to_products"][str(size)] = forward
-            result["product_to_needs"][str(size)] = backward
-    for size, took in builds.items():
-        say(f"index build at {size:,}: products {took['products']} s, needs {took['needs']} s")
+    if args.one:
+        size, direction = args.one.split(":")
+        print(json.dumps(run_one(int(size), direction, args.repeats)))
+        return 0
+    result: dict[str, dict] = {direction: {} for direction in DIRECTIONS}
+    for size in (int(s) for s in args.sizes.split(",")):
+        for direction in args.directions.split(","):
+            say(f"{direction} over {size:,} records")
+            child = [sys.executable, __file__, "--one", f"{size}:{direction}"]
+            out = subprocess.run(
+                [*child, "--repeats", str(args.repeats)],
+                check=True,
+                capture_output=True,
+                text=True,
+            )
+            figures = json.loads(out.stdout.strip().splitlines()[-1])
+            result[direction][str(size)] = figures
+            say("  " + ", ".join(f"{key} {value}" for key, value in figures.items()))
     print(json.dumps(result))
     return 0
 

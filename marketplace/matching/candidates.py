@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 import numpy as np
 
-from .index import Side
+if TYPE_CHECKING:
+    from .index import Side
 
 # Machine codes the app translates; order is the order explanations list them in.
 CONSTRAINTS = (

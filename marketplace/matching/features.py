@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+import threading
+
 import numpy as np
 import scipy.sparse as sp
 
+from . import prune
 from .candidates import Pair, RuleConfig, rule_parts, ticket_checks
-from .index import FIELDS, MatchingIndex, Query
+from .index import FIELDS, MatchingIndex, Query, Table
 from .text import top_k_per_row
 from .track import TRACK_FEATURES
 
@@ -139,23 +142,53 @@ def stage_one_query(row: sp.csr_matrix) -> sp.csr_matrix:
     return top_k_per_row(row.copy(), STAGE_ONE_TERMS)
 
 
+_SCRATCH = threading.local()
+
+
+def _dense_query(width: int) -> np.ndarray:
+    """This thread's all-zero float32 vector of `width` (one per width, reused across queries)."""
+    kept = getattr(_SCRATCH, "vectors", None)
+    if kept is None:
+        kept = _SCRATCH.vectors = {}
+    if width not in kept:
+        kept[width] = np.zeros(width, dtype=np.float32)
+    return kept[width]
+
+
 def row_dots(docs: sp.csr_matrix, query: sp.csr_matrix) -> np.ndarray:
-    """Dot product of each row of docs with one sparse row (no dense or transposed copies)."""
+    """Dot product of each row of docs with one sparse row (no dense or transposed copies of
+    docs): the query is spread into a reused dense vector, read at the docs' buckets, then
+    cleared again."""
     if docs.nnz == 0 or query.nnz == 0:
         return np.zeros(docs.shape[0])
-    order = np.argsort(query.indices)
-    keys, weights = query.indices[order], query.data[order]
-    where = np.minimum(np.searchsorted(keys, docs.indices), keys.size - 1)
-    products = np.where(keys[where] == docs.indices, weights[where] * docs.data, 0.0)
+    dense = _dense_query(query.shape[1])
+    dense[query.indices] = query.data
+    try:
+        products = dense[docs.indices] * docs.data
+    finally:
+        dense[query.indices] = 0
     rows = np.repeat(np.arange(docs.shape[0]), np.diff(docs.indptr))
     return np.bincount(rows, products, minlength=docs.shape[0])
 
 
-def hits_for_need(index: MatchingIndex, query: Query) -> tuple[dict, np.ndarray]:
-    """Shared tokens and stage-1 text cosine of one need against every product."""
+def stage_one_text(table: Table, vectoriser, text: sp.csr_matrix, rows: np.ndarray):
+    """Stage-1 text score against a query's text, as a function of positions in `rows` (some
+    rows of the table): the exact cosine over the query's heaviest terms, or its approximation
+    through the table's embedding in a large table (see index.EMBED_FROM)."""
+    query = stage_one_query(text)
+    if table.embedding is not None:
+        summary = vectoriser.embed_one(query)
+        return lambda positions: np.take(table.embedding, rows[positions], axis=0) @ summary
+    exact = table.text_dot(query)
+    return lambda positions: exact[rows[positions]]
+
+
+def hits_for_need(index: MatchingIndex, query: Query, rows=None) -> tuple[dict, np.ndarray]:
+    """Shared tokens and stage-1 text score of one need against some products (default all)."""
     products = index.products
-    hits = {name: products.token_hits(name, query.token_ids[name]) for name in FIELDS}
-    return hits, products.text_dot(stage_one_query(query.text))
+    rows = np.arange(len(products)) if rows is None else rows
+    hits = prune.hits(products, query.token_ids, rows)
+    return hits, stage_one_text(products, index.vectoriser, query.text, rows)(slice(None))
 
 
 def text_for_need(index: MatchingIndex, query: Query, rows: np.ndarray) -> dict[str, np.ndarray]:
@@ -164,11 +197,12 @@ def text_for_need(index: MatchingIndex, query: Query, rows: np.ndarray) -> dict[
     return {"text": row_dots(docs, query.text), "tags": row_dots(docs, query.tags)}
 
 
-def hits_for_product(index: MatchingIndex, query: Query) -> tuple[dict, np.ndarray]:
-    """Shared tokens and stage-1 text cosine of one product against every need."""
+def hits_for_product(index: MatchingIndex, query: Query, rows=None) -> tuple[dict, np.ndarray]:
+    """Shared tokens and stage-1 text score of one product against some needs (default all)."""
     needs = index.needs
-    hits = {name: needs.token_hits(name, query.token_ids[name]) for name in FIELDS}
-    return hits, needs.text_dot(stage_one_query(query.text))
+    rows = np.arange(len(needs)) if rows is None else rows
+    hits = prune.hits(needs, query.token_ids, rows)
+    return hits, stage_one_text(needs, index.vectoriser, query.text, rows)(slice(None))
 
 
 def text_for_product(index: MatchingIndex, query: Query, rows: np.ndarray) -> dict[str, np.ndarray]:

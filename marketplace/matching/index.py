@@ -4,17 +4,22 @@ from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
+from itertools import chain
 from typing import Any
 
 import numpy as np
 import scipy.sparse as sp
-from tqdm import tqdm
 
+from . import prune
+from .candidates import RuleConfig
 from .records import DEFAULT_USD_RATES, Need, Product
 from .text import TextVectoriser
 
+# From this many rows, stage 1 reads a table's text through a 16-number summary of each row
+# (TextVectoriser.fit_embedding) instead of the exact cosine: reading the full postings of the
+# query's terms costs ~9 ms at 10^6 rows, the summaries of the candidate rows well under one.
+EMBED_FROM = 100_000
 FIELDS = ("country", "region", "sector", "technology", "instrument", "stage", "taxonomy")
-LOOKUP_FROM = 8  # query tokens from which a vocabulary lookup beats summing flag columns
 
 
 def _one(value: str | None) -> tuple[str, ...]:
@@ -47,6 +52,36 @@ def product_tokens(product: Product) -> dict[str, tuple[str, ...]]:
     }
 
 
+def _ones(values) -> list[tuple[str, ...]]:
+    return [(v,) if v else () for v in values]
+
+
+def need_token_columns(needs: Sequence[Need]) -> dict[str, list[tuple[str, ...]]]:
+    """need_tokens of many needs, field by field (the same values, built far faster)."""
+    return {
+        "country": _ones(n.country for n in needs),
+        "region": _ones(n.region for n in needs),
+        "sector": _ones(n.sector for n in needs),
+        "technology": _ones(n.technology for n in needs),
+        "instrument": [n.instruments for n in needs],
+        "stage": _ones(n.stage for n in needs),
+        "taxonomy": [n.taxonomy_tags for n in needs],
+    }
+
+
+def product_token_columns(products: Sequence[Product]) -> dict[str, list[tuple[str, ...]]]:
+    """product_tokens of many products, field by field."""
+    return {
+        "country": [p.countries for p in products],
+        "region": [p.regions for p in products],
+        "sector": [p.sector_set for p in products],
+        "technology": [p.technologies for p in products],
+        "instrument": [p.instrument_set for p in products],
+        "stage": [p.stages for p in products],
+        "taxonomy": [p.taxonomy_requirements for p in products],
+    }
+
+
 def _column(values) -> np.ndarray:
     return np.array([np.nan if v is None else v for v in values], dtype=np.float64)
 
@@ -73,6 +108,27 @@ def product_numbers(products: Sequence[Product]) -> dict[str, np.ndarray]:
     }
 
 
+def row_major(columns: dict[str, np.ndarray], dtype) -> dict[str, np.ndarray]:
+    """The same columns as views of one rows × columns array, so that reading a few scattered
+    rows touches one cache line per row instead of one per column."""
+    names = list(columns)
+    block = np.empty((len(columns[names[0]]) if names else 0, len(names)), dtype=dtype)
+    for j, name in enumerate(names):
+        block[:, j] = columns[name]
+    return {name: block[:, j] for j, name in enumerate(names)}
+
+
+def _take(columns: dict[str, np.ndarray], rows) -> dict[str, np.ndarray]:
+    values = list(columns.values())
+    block = values[0].base if values else None
+    whole = block is not None and block.ndim == 2 and block.shape[1] == len(values)
+    if whole and all(v.base is block for v in values):  # views of one block: gather its rows
+        # np.take copies whole rows, several times faster than fancy indexing here.
+        taken = np.take(block, rows, axis=0) if isinstance(rows, np.ndarray) else block[rows]
+        return {name: taken[..., j] for j, name in enumerate(columns)}
+    return {name: v[rows] for name, v in columns.items()}
+
+
 @dataclass
 class Side:
     """Columns of one or many needs or products, as numpy arrays."""
@@ -80,12 +136,14 @@ class Side:
     numbers: dict[str, np.ndarray]
     counts: dict[str, np.ndarray]
 
+    @classmethod
+    def of(cls, numbers: dict[str, np.ndarray], counts: dict[str, np.ndarray]) -> Side:
+        """A table's side, stored row-major (see row_major)."""
+        return cls(row_major(numbers, np.float64), row_major(counts, np.uint16))
+
     def take(self, rows) -> Side:
         """The same columns restricted (or broadcast) by an index expression."""
-        return Side(
-            {k: v[rows] for k, v in self.numbers.items()},
-            {k: v[rows] for k, v in self.counts.items()},
-        )
+        return Side(_take(self.numbers, rows), _take(self.counts, rows))
 
 
 @dataclass
@@ -97,6 +155,7 @@ class Table:
     tokens: dict[str, sp.csr_matrix]
     text: sp.csr_matrix
     tags: sp.csr_matrix | None = None
+    embedding: np.ndarray | None = None  # rows × dims (float32) for stage 1 in a large table
     row_of: dict[Any, int] = field(default_factory=dict)
     _cache: dict[str, Any] = field(default_factory=dict, repr=False)
 
@@ -112,35 +171,6 @@ class Table:
     def text_columns(self) -> sp.csc_matrix:
         """The TF-IDF matrix in CSC form, built once, for reading a query's columns."""
         return self.cached("text", self.text.tocsc)
-
-    def flags(self, name: str) -> np.ndarray:
-        """Dense column-major booleans rows × tokens of a field, built once."""
-        return self.cached(
-            name, lambda: np.asfortranarray(self.tokens[name].toarray().astype(bool))
-        )
-
-    def single_tokens(self, name: str) -> np.ndarray | None:
-        """Each row's only token of a field (-1 for none), or None if some row has several."""
-        return self.cached(("single", name), lambda: _single_tokens(self.tokens[name]))
-
-    def token_hits(self, name: str, ids: np.ndarray) -> np.ndarray:
-        """Per row: how many of the query's tokens of a field it has."""
-        if ids.size == 0:
-            return np.zeros(len(self), dtype=np.uint8)
-        flags = self.flags(name)
-        if ids.size == 1:
-            return flags[:, int(ids[0])]
-        single = self.single_tokens(name)
-        if single is not None and ids.size >= LOOKUP_FROM and np.unique(ids).size == ids.size:
-            # At most one token per row: one lookup beats reading many columns. The extra last
-            # entry is what a row without a token (-1) reads.
-            wanted = np.zeros(flags.shape[1] + 1, dtype=bool)
-            wanted[ids] = True
-            return wanted[single]
-        hits = flags[:, int(ids[0])].astype(np.uint8)
-        for i in ids[1:]:
-            hits += flags[:, int(i)]
-        return hits
 
     def text_dot(self, query: sp.csr_matrix) -> np.ndarray:
         """Dot product of one TF-IDF row with every row of this table, reading only its columns."""
@@ -158,21 +188,10 @@ class Table:
         return self.weights(row) if row is not None and self.records[row] is record else None
 
     def prepare(self) -> None:
-        """Build the column-major structures now rather than on the first query."""
-        self.text_columns()
-        for name in FIELDS:
-            self.flags(name)
-            self.single_tokens(name)
-
-
-def _single_tokens(matrix: sp.csr_matrix) -> np.ndarray | None:
-    """Column of each row's one entry (-1 for none), or None if a row has two or more."""
-    lengths = np.diff(matrix.indptr)
-    if lengths.size and lengths.max() > 1:
-        return None
-    codes = np.full(matrix.shape[0], -1, dtype=np.int32)
-    codes[lengths > 0] = matrix.indices
-    return codes
+        """Build the column-major text index now rather than on the first query (a table read
+        through an embedding never needs it)."""
+        if self.embedding is None:
+            self.text_columns()
 
 
 @dataclass
@@ -192,11 +211,11 @@ class Vocabulary:
     def __init__(self):
         self.ids: dict[str, dict[str, int]] = {name: {} for name in FIELDS}
 
-    def add(self, tokens: dict[str, tuple[str, ...]]) -> None:
-        """Give every unseen token a column."""
-        for name, values in tokens.items():
+    def add_columns(self, columns: dict[str, list[tuple[str, ...]]]) -> None:
+        """Give every unseen token a column, in order of first sight."""
+        for name, rows in columns.items():
             known = self.ids[name]
-            for value in values:
+            for value in dict.fromkeys(chain.from_iterable(rows)):
                 known.setdefault(value, len(known))
 
     def lookup(self, name: str, values: tuple[str, ...]) -> np.ndarray:
@@ -204,20 +223,23 @@ class Vocabulary:
         known = self.ids[name]
         return np.array([known[v] for v in values if v in known], dtype=np.int64)
 
-    def matrices(self, token_rows: list[dict[str, tuple[str, ...]]]) -> dict[str, sp.csr_matrix]:
+    def matrices(self, columns: dict[str, list[tuple[str, ...]]]) -> dict[str, sp.csr_matrix]:
         """One binary row-per-record matrix per field."""
-        return {name: self._matrix(name, [row[name] for row in token_rows]) for name in FIELDS}
+        return {name: self._matrix(name, columns[name]) for name in FIELDS}
 
     def _matrix(self, name: str, rows: list[tuple[str, ...]]) -> sp.csr_matrix:
         known = self.ids[name]
-        indptr = np.cumsum([0] + [len(r) for r in rows])
-        indices = np.fromiter((known[v] for r in rows for v in r), np.int32, indptr[-1])
+        indptr = np.zeros(len(rows) + 1, dtype=np.int64)
+        np.cumsum(np.fromiter(map(len, rows), np.int64, len(rows)), out=indptr[1:])
+        flat = chain.from_iterable(rows)
+        indices = np.fromiter(map(known.__getitem__, flat), np.int32, indptr[-1])
         data = np.ones(indptr[-1], dtype=np.float32)
         return sp.csr_matrix((data, indices, indptr), shape=(len(rows), max(len(known), 1)))
 
 
-def _counts(token_rows: list[dict[str, tuple[str, ...]]]) -> dict[str, np.ndarray]:
-    return {n: np.array([len(r[n]) for r in token_rows], dtype=np.float64) for n in FIELDS}
+def _counts(columns: dict[str, list[tuple[str, ...]]]) -> dict[str, np.ndarray]:
+    # uint16: a quarter of float64's bytes to gather for the candidate rows of every query.
+    return {n: np.fromiter(map(len, columns[n]), np.uint16, len(columns[n])) for n in FIELDS}
 
 
 def tag_text(need: Need) -> str:
@@ -244,35 +266,44 @@ class MatchingIndex:
         progress: bool = False,
         vectoriser: TextVectoriser | None = None,
         seed: int = 0,
+        embed_from: int = EMBED_FROM,
     ) -> MatchingIndex:
-        """Index needs and products; fits the text vectoriser unless one is given."""
-        need_rows = [need_tokens(n) for n in tqdm(needs, desc="needs", disable=not progress)]
-        prod_rows = [
-            product_tokens(p) for p in tqdm(products, desc="products", disable=not progress)
-        ]
-        vocabulary = Vocabulary()
-        for rows in (need_rows, prod_rows):
-            for row in rows:
-                vocabulary.add(row)
+        """Index needs and products; fits the text vectoriser unless one is given. A table of
+        `embed_from` rows or more gets text summaries for stage 1 (see EMBED_FROM)."""
+        need_texts, product_texts = [n.text for n in needs], [p.text for p in products]
         if vectoriser is None:
-            texts = [n.text for n in needs] + [p.text for p in products]
-            vectoriser = TextVectoriser().fit(texts, seed=seed)
+            vectoriser = TextVectoriser().fit(need_texts + product_texts, seed=seed)
+        # The text index of a large side is built in worker processes meanwhile.
+        need_text = vectoriser.transform_later(need_texts, progress=progress)
+        product_text = vectoriser.transform_later(product_texts, progress=progress)
+        del need_texts, product_texts
+        need_rows, prod_rows = need_token_columns(needs), product_token_columns(products)
+        vocabulary = Vocabulary()
+        for columns in (need_rows, prod_rows):
+            vocabulary.add_columns(columns)
+        need_side = Side.of(need_numbers(needs), _counts(need_rows))
+        product_side = Side.of(product_numbers(products), _counts(prod_rows))
+        need_matrices, product_matrices = (
+            vocabulary.matrices(need_rows),
+            vocabulary.matrices(prod_rows),
+        )
+        del need_rows, prod_rows
         need_table = Table(
             list(needs),
-            Side(need_numbers(needs), _counts(need_rows)),
-            vocabulary.matrices(need_rows),
-            vectoriser.transform([n.text for n in needs], progress=progress),
+            need_side,
+            need_matrices,
+            need_text(),
             vectoriser.transform([tag_text(n) for n in needs]),
         )
-        product_table = Table(
-            list(products),
-            Side(product_numbers(products), _counts(prod_rows)),
-            vocabulary.matrices(prod_rows),
-            vectoriser.transform([p.text for p in products], progress=progress),
-        )
+        product_table = Table(list(products), product_side, product_matrices, product_text())
         for table in (need_table, product_table):
             table.row_of = {r.id: i for i, r in enumerate(table.records)}
+            if len(table) >= embed_from:
+                if vectoriser.embedding is None:
+                    vectoriser.fit_embedding(table.text, seed=seed)
+                table.embedding = vectoriser.embed(table.text)
             table.prepare()
+            prune.table_bits(table).prepare(RuleConfig())
         return cls(vocabulary, vectoriser, need_table, product_table, usd_rates)
 
     def need_query(self, need: Need) -> Query:
@@ -280,7 +311,7 @@ class MatchingIndex:
         row = self.needs.row_of.get(need.id)
         indexed = row is not None and self.needs.records[row] is need
         tokens = need_tokens(need)
-        side = Side(need_numbers([need]), _counts([tokens])).take(0)
+        side = Side(need_numbers([need]), _counts({n: [v] for n, v in tokens.items()})).take(0)
         text = self.needs.text[row] if indexed else self.vectoriser.transform([need.text])
         tags = self.needs.tags[row] if indexed else self.vectoriser.transform([tag_text(need)])
         ids = {n: self.vocabulary.lookup(n, tokens[n]) for n in FIELDS}
@@ -291,7 +322,9 @@ class MatchingIndex:
         row = self.products.row_of.get(product.id)
         indexed = row is not None and self.products.records[row] is product
         tokens = product_tokens(product)
-        side = Side(product_numbers([product]), _counts([tokens])).take(0)
+        side = Side(product_numbers([product]), _counts({n: [v] for n, v in tokens.items()})).take(
+            0
+        )
         text = self.products.text[row] if indexed else self.vectoriser.transform([product.text])
         ids = {n: self.vocabulary.lookup(n, tokens[n]) for n in FIELDS}
         return Query(product, side, ids, text)

@@ -42,6 +42,17 @@ def fit_head(X: np.ndarray, y: np.ndarray, learner: str, seed: int):
     return Pipeline([("scale", StandardScaler()), ("lr", model)]).fit(X, y)
 
 
+def acceptance(head, X: np.ndarray) -> np.ndarray:
+    """The head's probability of the positive class per row. A logistic head is evaluated in
+    numpy (scale, dot, sigmoid: the same arithmetic as its predict_proba, without sklearn's
+    per-call checks, which cost more than the arithmetic for a few hundred rows)."""
+    if isinstance(head, Pipeline) and isinstance(head[-1], LogisticRegression):
+        scaler, lr = head[0], head[-1]
+        logit = ((X - scaler.mean_) / scaler.scale_) @ lr.coef_[0] + lr.intercept_[0]
+        return 1.0 / (1.0 + np.exp(-logit))
+    return head.predict_proba(X)[:, 1]
+
+
 def exact_terms(head: Pipeline, x: np.ndarray) -> np.ndarray:
     """coef × standardised value per column of a logistic head (they sum to logit − intercept)."""
     scaled = head[:-1].transform(x.reshape(1, -1))[0]

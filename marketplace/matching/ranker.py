@@ -16,13 +16,14 @@ from .features import (
     FEATURES,
     compute_features,
     hits_for_grid,
-    hits_for_need,
-    hits_for_product,
+    stage_one_text,
     text_for_need,
     text_for_product,
 )
 from .index import MatchingIndex
-from .learners import EXPLANATION, approximate_terms, exact_terms
+from .learners import EXPLANATION, acceptance, approximate_terms, exact_terms
+from .prune import candidates
+from .prune import hits as prune_hits
 from .records import Need, Product
 from .screen import screen
 from .stats import AcceptanceStats, AlignedRates, align
@@ -76,7 +77,7 @@ class RankerModel:
         if not flat.shape[0]:  # sklearn refuses an empty matrix
             return {name: np.zeros(X.shape[:-1]) for name in self.heads}
         return {
-            name: head.predict_proba(flat[:, self.columns(name)])[:, 1].reshape(X.shape[:-1])
+            name: acceptance(head, flat[:, self.columns(name)]).reshape(X.shape[:-1])
             for name, head in self.heads.items()
         }
 
@@ -91,7 +92,10 @@ class RankerModel:
     def probability(self, X: np.ndarray) -> np.ndarray:
         """Estimated chance, in [0, 1], that a broker accepts each pair: the scale people see.
         Calibrated on out-of-fold scores, non-decreasing in `predict`."""
-        scores = self.predict(X)
+        return self.chance(self.predict(X))
+
+    def chance(self, scores: np.ndarray) -> np.ndarray:
+        """`probability` from scores `predict` already gave."""
         return self.calibrator(scores) if self.calibrator is not None else np.clip(scores, 0, 1)
 
     def contributions(self, x: np.ndarray, limit: int = 5) -> list[dict]:
@@ -155,7 +159,7 @@ def _finish(pair: Pair, model, config: RuleConfig, stage1, tiers, limit: int) ->
     order = np.lexsort((-scores, tiers))  # good before near misses, best first within each
     keep = np.concatenate([order[tiers[order] == t][:limit] for t in np.unique(tiers)] or [order])
     met = {c: np.broadcast_to(v, scores.shape)[keep] for c, v in parts["met"].items()}
-    probability = model.probability(X[keep]) if model is not None and keep.size else None
+    probability = model.chance(scores[keep]) if model is not None and keep.size else None
     stage = "learned" if model else "rules"
     return Ranking(keep, scores[keep], X[keep], met, stage, tiers[keep], probability)
 
@@ -170,23 +174,20 @@ def rank_products(
     """Products for a need: stage 1 over every product, stage 2 over the top few hundred."""
     config = model.config if model else config or RuleConfig()
     query = index.need_query(need)
-    hits, cosine = hits_for_need(index, query)
+    rows = candidates(index.products, query, config, need_is_query=True)
+    hits = prune_hits(index.products, query.token_ids, rows)
+    cosine = stage_one_text(index.products, index.vectoriser, query.text, rows)
     products = index.products.side
     k = max(model.stage_two if model else 0, limit)
     top, first, tiers = screen(
-        query.side, index.products, hits, cosine, config, k, True, near_k=NEAR_MISSES
+        query.side, products.take(rows), hits, cosine, config, k, True, near_k=NEAR_MISSES
     )
+    hits, top = {name: v[top] for name, v in hits.items()}, rows[top]
     rates = _zero_rates(top.shape)
     if model is not None:
         rates = model.aligned(index).for_pairs(top, model.aligned(index).sector_code(need.sector))
     rates = {**rates, **track.for_need(index, need, top)}
-    pair = Pair(
-        query.side,
-        products.take(top),
-        {k: v[top] for k, v in hits.items()},
-        text_for_need(index, query, top),
-        rates,
-    )
+    pair = Pair(query.side, products.take(top), hits, text_for_need(index, query, top), rates)
     ranking = _finish(pair, model, config, first, tiers, limit)
     ranking.rows = top[ranking.rows]
     return ranking
@@ -202,23 +203,20 @@ def rank_needs(
     """Needs for a product: the same two stages, scored from the product's side."""
     config = model.config if model else config or RuleConfig()
     query = index.product_query(product)
-    hits, cosine = hits_for_product(index, query)
+    rows = candidates(index.needs, query, config, need_is_query=False)
+    hits = prune_hits(index.needs, query.token_ids, rows)
+    cosine = stage_one_text(index.needs, index.vectoriser, query.text, rows)
     needs = index.needs.side
     k = max(model.stage_two if model else 0, limit)
     top, first, tiers = screen(
-        query.side, index.needs, hits, cosine, config, k, False, near_k=NEAR_MISSES
+        query.side, needs.take(rows), hits, cosine, config, k, False, near_k=NEAR_MISSES
     )
+    hits, top = {name: v[top] for name, v in hits.items()}, rows[top]
     rates = _zero_rates(top.shape)
     if model is not None:
         rates = _product_rates(index, model, product, top)
     rates = {**rates, **track.for_product(index, product, top)}
-    pair = Pair(
-        needs.take(top),
-        query.side,
-        {k: v[top] for k, v in hits.items()},
-        text_for_product(index, query, top),
-        rates,
-    )
+    pair = Pair(needs.take(top), query.side, hits, text_for_product(index, query, top), rates)
     ranking = _finish(pair, model, config, first, tiers, limit)
     ranking.rows = top[ranking.rows]
     return ranking

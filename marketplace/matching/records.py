@@ -264,14 +264,17 @@ class Product:
     @property
     def sector_set(self) -> tuple[str, ...]:
         """Sectors named directly or through a technology."""
+        if not self.technologies:
+            return self.sectors  # already without repeats
         implied = (TECHNOLOGY_SECTOR[t] for t in self.technologies if t in TECHNOLOGY_SECTOR)
         return tuple(dict.fromkeys((*self.sectors, *implied)))
 
     @property
     def instrument_set(self) -> tuple[str, ...]:
         """Instruments offered, counting the product type as one."""
-        own = (self.product_type,) if self.product_type else ()
-        return tuple(dict.fromkeys((*self.instruments, *own)))
+        if not self.product_type or self.product_type in self.instruments:
+            return self.instruments
+        return (*self.instruments, self.product_type)
 
     @property
     def investor_key(self) -> Any:

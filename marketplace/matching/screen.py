@@ -1,4 +1,5 @@
-"""Stage 1 over a whole table: each row's constraint flags packed into a code, scores looked up.
+"""Stage 1 over the candidate rows of a table: each row's constraint flags packed into a code,
+scores looked up.
 
 Graded fits take a handful of values, so whether a pair is a candidate and its rule score depend
 only on a small integer code: flags of the need side, of the product side, and the taxonomy
@@ -28,7 +29,7 @@ from .candidates import (
     stage_one,
     tier_of,
 )
-from .index import Side, Table
+from .index import Side
 
 # Bit order of the code's low 14 bits; the taxonomy (required, hits) pair sits above them.
 NEED_BITS = ("currency", "tenor", "instrument", "ticket", "ticket_exact", "tenor_near")
@@ -56,33 +57,28 @@ def rule_tables(max_required: int, near_miss_limit: int) -> tuple[np.ndarray, np
 
 
 class _Columns:
-    """Derived columns of one side: cached on the table, or computed for the query's scalars."""
+    """Derived columns of one side (the query's scalars, or the candidate rows' columns)."""
 
-    def __init__(self, side: Side, table: Table | None):
-        self.side, self.table = side, table
-
-    def get(self, key, make):
-        if self.table is None:
-            return make(self.side)
-        return self.table.cached(("screen", key), lambda: make(self.side))
+    def __init__(self, side: Side):
+        self.side = side
 
     def blank(self, name: str) -> np.ndarray:
-        return self.get(("blank", name), lambda s: s.counts[name] == 0)
+        return self.side.counts[name] == 0
 
     def positive(self, name: str) -> np.ndarray:
-        return self.get(("positive", name), lambda s: s.numbers[name] > 0)
+        return self.side.numbers[name] > 0
 
     def required(self) -> np.ndarray:
-        return self.get("required", lambda s: s.counts["taxonomy"].astype(np.uint8))
+        return self.side.counts["taxonomy"].astype(np.uint8)
 
     def max_required(self) -> int:
-        return int(self.get("max_required", lambda s: np.max(s.counts["taxonomy"], initial=0)))
+        return int(np.max(self.side.counts["taxonomy"], initial=0))
 
     def scaled(self, name: str, factor: float) -> np.ndarray:
-        return self.get((name, factor), lambda s: s.numbers[name] * factor)
+        return self.side.numbers[name] * factor
 
     def shifted(self, name: str, delta: float) -> np.ndarray:
-        return self.get((name, "+", delta), lambda s: s.numbers[name] + delta)
+        return self.side.numbers[name] + delta
 
 
 def _hit(hits: np.ndarray) -> np.ndarray:
@@ -161,28 +157,33 @@ def rule_codes(flags: dict, taxonomy_hits, required, width: int, size: int) -> n
 
 def screen(
     query: Side,
-    table: Table,
+    items: Side,
     hits: dict,
-    cosine: np.ndarray,
+    cosine,
     config: RuleConfig,
     k: int,
     need_is_query: bool,
     near_k: int = 0,
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """Rows, stage-1 scores and tiers of the table's top k good rows, then its top near_k near
-    misses; excluded rows are never returned."""
-    query_cols, table_cols = _Columns(query, None), _Columns(table.side, table)
-    need, product = (query_cols, table_cols) if need_is_query else (table_cols, query_cols)
+    """Positions (in `items`), stage-1 scores and tiers of the top k good items, then the top
+    near_k near misses; excluded items are never returned. `items` are the candidate rows of a
+    table (prune.candidates) or all of them; hits are aligned with them, and `cosine` is their
+    stage-1 text score or a function of positions giving it (read for eligible items only)."""
+    text = cosine.__getitem__ if isinstance(cosine, np.ndarray) else cosine
+    query_cols, item_cols = _Columns(query), _Columns(items)
+    need, product = (query_cols, item_cols) if need_is_query else (item_cols, query_cols)
     max_required = product.max_required()
+    size = len(hits["taxonomy"])
     if max_required > MAX_REQUIRED:
-        return screen_pairwise(query, table.side, hits, cosine, config, (k, near_k), need_is_query)
-    size = len(table)
+        every = text(np.arange(size))
+        return screen_pairwise(query, items, hits, every, config, (k, near_k), need_is_query)
     flags = _flags(need, product, hits, config, size)
-    code = rule_codes(flags, hits["taxonomy"], product.required(), max_required + 1, size)
-    rules, tiers = rule_tables(max_required, config.near_miss_limit)
+    # One lookup table for any candidate set: its size does not depend on the rows at hand.
+    code = rule_codes(flags, hits["taxonomy"], product.required(), MAX_REQUIRED + 1, size)
+    rules, tiers = rule_tables(MAX_REQUIRED, config.near_miss_limit)
 
     def first_of(rows: np.ndarray) -> np.ndarray:
-        return rules[code[rows]] + config.text_weight * cosine[rows]
+        return rules[code[rows]] + config.text_weight * text(rows)
 
     return _best(tiers[code], first_of, (k, near_k))
 

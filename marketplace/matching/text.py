@@ -2,11 +2,17 @@
 
 from __future__ import annotations
 
+import os
 import re
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
+from concurrent.futures import ProcessPoolExecutor
+from itertools import chain
+from multiprocessing import get_context
+from typing import Any
 
 import numpy as np
 import scipy.sparse as sp
+from sklearn.decomposition import TruncatedSVD
 from tqdm import tqdm
 
 _MIX = np.uint64(0x9E3779B97F4A7C15)
@@ -47,9 +53,12 @@ def _padded(text: str) -> str:
     return " " + " ".join(text.lower().split()) + " "
 
 
-def _ngram_rows_cols(texts: Sequence[str], ngram_range: tuple[int, int], bits: int):
-    """Document and hashed-bucket index of every n-gram inside a space-padded word."""
-    padded = [_padded(text) for text in texts]
+def _ngram_rows_cols(
+    texts: Sequence[str], ngram_range: tuple[int, int], bits: int, words: bool = False
+):
+    """Document and hashed-bucket index of every n-gram inside a space-padded word (`words`:
+    each text is one lower-case word already)."""
+    padded = [f" {w} " for w in texts] if words else [_padded(text) for text in texts]
     big = "\x00".join(padded) + "\x00"
     codes = np.frombuffer(big.encode("utf-32-le"), dtype=np.uint32)
     doc = np.repeat(np.arange(len(texts), dtype=np.int32), [len(p) + 1 for p in padded])
@@ -76,24 +85,91 @@ def _ngram_rows_cols(texts: Sequence[str], ngram_range: tuple[int, int], bits: i
     )
 
 
+_BREAK = "\x01"  # a word of its own between documents when one split cuts a whole batch
+
+
+def _flat_words(texts: Sequence[str]) -> tuple[list[str], np.ndarray | None]:
+    """All lower-case words of the texts in order, and each text's word count; None for the
+    counts when a `_BREAK` word marks where each text ends (one split for the whole batch)."""
+    joined = f" {_BREAK} ".join(texts)
+    if _BREAK not in joined.replace(f" {_BREAK} ", " "):
+        return joined.lower().split(), None
+    split = [text.lower().split() for text in texts]  # a text holds the marker: one by one
+    return list(chain.from_iterable(split)), np.fromiter(map(len, split), np.int64, len(split))
+
+
+def _word_counts(texts: Sequence[str]) -> tuple[sp.csr_matrix, list[str]]:
+    """Documents × distinct words (counts, float32) and the words, in order of first sight."""
+    flat, lengths = _flat_words(texts)
+    ids = dict.fromkeys(flat, 0)  # C-speed de-duplication keeps the order of first sight
+    if lengths is None:
+        ids.pop(_BREAK, None)
+    words = list(ids) or [""]
+    ids.update(zip(words, range(len(words)), strict=True))
+    if lengths is None:
+        ids[_BREAK] = -1
+    columns = np.fromiter(map(ids.__getitem__, flat), np.int32, len(flat))
+    if lengths is None:
+        marks = np.flatnonzero(columns < 0)
+        lengths = np.diff(marks, prepend=-1, append=columns.size) - 1
+        columns = columns[columns >= 0]
+    indptr = np.zeros(len(texts) + 1, dtype=np.int64)
+    np.cumsum(lengths, out=indptr[1:])
+    data = np.ones(columns.size, dtype=np.float32)
+    return sp.csr_matrix((data, columns, indptr), shape=(len(texts), len(words))), words
+
+
 def top_k_per_row(matrix: sp.csr_matrix, k: int) -> sp.csr_matrix:
     """Keep each row's k largest weights (ties may keep a few more); changes matrix in place."""
     lengths = np.diff(matrix.indptr)
-    if lengths.size == 0 or lengths.max() <= k:
+    long = np.flatnonzero(lengths > k)
+    if long.size == 0:
         return matrix
-    rows = np.repeat(np.arange(matrix.shape[0]), lengths)
-    dense = np.full((matrix.shape[0], lengths.max()), -1.0, dtype=np.float32)
-    dense[rows, np.arange(matrix.nnz) - np.repeat(matrix.indptr[:-1], lengths)] = matrix.data
+    # Only the rows longer than k: a dense (rows × longest) block of their weights, padded -1.
+    starts, sizes = matrix.indptr[long], lengths[long]
+    owner = np.repeat(np.arange(long.size), sizes)
+    where = np.arange(sizes.sum()) - np.repeat(np.cumsum(sizes) - sizes, sizes)
+    positions = np.repeat(starts, sizes) + where
+    dense = np.full((long.size, sizes.max()), -1.0, dtype=np.float32)
+    dense[owner, where] = matrix.data[positions]
     kth = -np.partition(-dense, k - 1, axis=1)[:, k - 1]
-    matrix.data[matrix.data < kth[rows]] = 0
+    matrix.data[positions[matrix.data[positions] < kth[owner]]] = 0
     matrix.eliminate_zeros()
     return matrix
 
 
+_WORKER: dict[str, TextVectoriser] = {}
+PARALLEL_FROM = 200_000  # texts from which transform_later uses worker processes
+MAX_WORKERS = 4
+
+
+def _adopt(vectoriser: TextVectoriser) -> None:
+    """In a worker process: the vectoriser its chunks are transformed with."""
+    _WORKER["vectoriser"] = vectoriser
+
+
+def _part(texts: Sequence[str]):
+    """In a worker process: one chunk's TF-IDF rows (see TextVectoriser._part)."""
+    return _WORKER["vectoriser"]._part(texts)
+
+
+def _join(parts: list[np.ndarray], dtype) -> np.ndarray:
+    """The parts end to end; the list is emptied on the way."""
+    out = np.empty(sum(p.size for p in parts), dtype=dtype)
+    at = 0
+    while parts:
+        part = parts.pop(0)
+        out[at : at + part.size] = part
+        at += part.size
+    return out
+
+
 def _normalise_rows(matrix: sp.csr_matrix) -> sp.csr_matrix:
-    norms = np.sqrt(np.asarray(matrix.multiply(matrix).sum(axis=1)).ravel())
+    lengths = np.diff(matrix.indptr)
+    rows = np.repeat(np.arange(matrix.shape[0]), lengths)
+    norms = np.sqrt(np.bincount(rows, matrix.data.astype(np.float64) ** 2, matrix.shape[0]))
     norms[norms == 0] = 1
-    matrix.data /= np.repeat(norms, np.diff(matrix.indptr)).astype(matrix.data.dtype)
+    matrix.data /= np.repeat(norms, lengths).astype(matrix.data.dtype)
     return matrix
 
 
@@ -105,7 +181,7 @@ class TextVectoriser:
         ngram_range=(2, 4),
         bits=20,
         top_terms=128,
-        fit_sample=100_000,
+        fit_sample=50_000,
         min_df=0.001,
         max_df=0.25,
     ):
@@ -113,17 +189,24 @@ class TextVectoriser:
         self.top_terms, self.fit_sample = top_terms, fit_sample
         self.min_df, self.max_df = min_df, max_df
         self.idf = np.ones(1 << bits, dtype=np.float32)
+        # (column of each n-gram bucket in basis, basis) once fit_embedding ran; see there.
+        self.embedding: tuple[np.ndarray, np.ndarray] | None = None
 
     def counts(self, texts: Sequence[str], known_only: bool = False) -> sp.csr_matrix:
-        """Raw n-gram counts per document (only n-grams with a weight if known_only)."""
-        rows, cols = _ngram_rows_cols(texts, self.ngram_range, self.bits)
+        """Raw n-gram counts per document (only n-grams with a weight if known_only).
+
+        An n-gram never crosses a word boundary, so a document's counts are the sum of its words'
+        counts: each distinct word of the batch is hashed once (documents × words) @ (words ×
+        n-grams) in scipy, instead of hashing every character of every document.
+        """
+        documents, words = _word_counts(texts)
+        rows, cols = _ngram_rows_cols(words, self.ngram_range, self.bits, words=True)
         if known_only:
             keep = self.idf[cols] > 0
             rows, cols = rows[keep], cols[keep]
-        shape = (len(texts), 1 << self.bits)
-        matrix = sp.csr_matrix((np.ones(rows.size, np.float32), (rows, cols)), shape=shape)
-        matrix.sum_duplicates()
-        return matrix
+        shape = (len(words), 1 << self.bits)
+        grams = sp.csr_matrix((np.ones(rows.size, np.float32), (rows, cols)), shape=shape)
+        return (documents @ grams).tocsr()  # no duplicates; indices unsorted
 
     def fit(self, texts: Sequence[str], seed: int = 0) -> TextVectoriser:
         """Learn smoothed inverse document frequencies from (a sample of) the texts."""
@@ -144,15 +227,92 @@ class TextVectoriser:
 
     def transform(self, texts: Sequence[str], progress: bool = False, chunk: int = 20_000):
         """L2-normalised, top-k-pruned TF-IDF rows (CSR, float32)."""
-        parts = []
         steps = range(0, len(texts), chunk)
-        for start in tqdm(steps, desc="text index", unit="chunk", disable=not progress):
-            counts = self.counts(texts[start : start + chunk], known_only=True)
-            counts.data = (1 + np.log(counts.data)) * self.idf[counts.indices]
-            parts.append(_normalise_rows(top_k_per_row(_normalise_rows(counts), self.top_terms)))
-        if not parts:
-            return sp.csr_matrix((0, 1 << self.bits), dtype=np.float32)
-        return sp.vstack(parts, format="csr")
+        bar = tqdm(steps, desc="text index", unit="chunk", disable=not progress)
+        return self._assemble([self._part(texts[start : start + chunk]) for start in bar])
+
+    def transform_later(
+        self, texts: Sequence[str], chunk: int = 20_000, progress: bool = False
+    ) -> Callable[[], Any]:
+        """`transform`, started now: returns a function that waits for and returns the rows.
+
+        From PARALLEL_FROM texts on a machine with several cores, the chunks are transformed in
+        worker processes (tokenising is Python work, one core each) while the caller goes on
+        indexing everything else; below that, at once in this process."""
+        workers = min(os.cpu_count() or 1, MAX_WORKERS)
+        if len(texts) < PARALLEL_FROM or workers < 2:
+            rows = self.transform(texts, progress=progress, chunk=chunk)
+            return lambda: rows
+        pool = ProcessPoolExecutor(
+            workers, mp_context=get_context("spawn"), initializer=_adopt, initargs=(self,)
+        )
+        parts = [
+            pool.submit(_part, texts[start : start + chunk])
+            for start in range(0, len(texts), chunk)
+        ]
+
+        def rows() -> sp.csr_matrix:
+            with pool:
+                return self._assemble([part.result() for part in parts])
+
+        return rows
+
+    def _part(self, texts: Sequence[str]) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """Weights, buckets and row lengths of some texts' TF-IDF rows."""
+        counts = self.counts(texts, known_only=True)
+        counts.data = (1 + np.log(counts.data)) * self.idf[counts.indices]
+        # Which terms are a row's top k does not depend on its scale: normalise once.
+        part = _normalise_rows(top_k_per_row(counts, self.top_terms))
+        return part.data, part.indices, np.diff(part.indptr)
+
+    def _assemble(self, parts: list[tuple[np.ndarray, np.ndarray, np.ndarray]]) -> sp.csr_matrix:
+        """One CSR matrix from consecutive parts, joined one array at a time and each part freed
+        as soon as it is copied (sp.vstack would hold every part and the result at once)."""
+        data = [part[0] for part in parts]
+        indices = [part[1] for part in parts]
+        lengths = [part[2] for part in parts]
+        parts.clear()
+        indptr = np.zeros(sum(map(len, lengths)) + 1, dtype=np.int64)
+        np.cumsum(np.concatenate(lengths or [np.zeros(0, np.int64)]), out=indptr[1:])
+        shape = (indptr.size - 1, 1 << self.bits)
+        return sp.csr_matrix((_join(data, np.float32), _join(indices, np.int32), indptr), shape)
+
+    def fit_embedding(
+        self, rows: sp.csr_matrix, dims: int = 16, sample: int = 20_000, seed: int = 0
+    ) -> TextVectoriser:
+        """Learn a `dims`-number summary of TF-IDF rows (latent semantic analysis: a truncated
+        SVD of a sample of them) in which the dot product of two summaries approximates the dot
+        product of the rows. Stage 1 of a large table reads the text through it."""
+        if rows.shape[0] > sample:
+            pick = np.random.default_rng(seed).choice(rows.shape[0], sample, replace=False)
+            rows = rows[np.sort(pick)]
+        active = np.unique(rows.indices)
+        column = np.full(1 << self.bits, active.size, dtype=np.int32)
+        column[active] = np.arange(active.size, dtype=np.int32)
+        dims = max(1, min(dims, active.size - 1, rows.shape[0] - 1))
+        svd = TruncatedSVD(dims, algorithm="randomized", n_iter=4, random_state=seed)
+        # The last column stands for buckets the sample lacks: empty in it, so its basis row is 0.
+        svd.fit(self._columns_of(rows, column, active.size + 1))
+        self.embedding = (column, svd.components_.T.astype(np.float32))
+        return self
+
+    @staticmethod
+    def _columns_of(rows: sp.csr_matrix, column: np.ndarray, width: int) -> sp.csr_matrix:
+        return sp.csr_matrix((rows.data, column[rows.indices], rows.indptr), (rows.shape[0], width))
+
+    def embed_one(self, row: sp.csr_matrix) -> np.ndarray:
+        """The summary (dims, float32) of one TF-IDF row."""
+        column, basis = self.embedding
+        return row.data.astype(np.float32) @ basis[column[row.indices]]
+
+    def embed(self, rows: sp.csr_matrix, chunk: int = 100_000) -> np.ndarray:
+        """Summaries (rows × dims, float32) of TF-IDF rows; needs fit_embedding."""
+        column, basis = self.embedding
+        out = np.empty((rows.shape[0], basis.shape[1]), dtype=np.float32)
+        for start in range(0, rows.shape[0], chunk):
+            part = rows[start : start + chunk]
+            out[start : start + chunk] = self._columns_of(part, column, basis.shape[0]) @ basis
+        return out
 
     def word_weights(self, word: str, row: sp.csr_matrix) -> float:
         """How much a word's n-grams weigh in one TF-IDF row."""

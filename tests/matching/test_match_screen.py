@@ -6,6 +6,7 @@ import pytest
 from marketplace.matching.candidates import RuleConfig
 from marketplace.matching.features import hits_for_grid, hits_for_need, hits_for_product
 from marketplace.matching.index import MatchingIndex
+from marketplace.matching.prune import candidates
 from marketplace.matching.records import Need, Product
 from marketplace.matching.screen import screen, screen_pairwise
 from marketplace.matching.world import generate
@@ -41,23 +42,33 @@ CONFIGS = [
 @pytest.mark.parametrize("config", CONFIGS)
 @pytest.mark.parametrize("k", [5, 120, 400])
 @pytest.mark.parametrize("need_is_query", [True, False], ids=["need→products", "product→needs"])
-def test_screen_matches_rule_parts(index, config, k, need_is_query):
+def test_pruned_screen_matches_rule_parts_over_every_row(index, config, k, need_is_query):
+    """Stage 0 (bitmaps) and stage 1 (codes) on the candidates return exactly what grading every
+    pair with rule_parts returns: pruning never drops an eligible row."""
     queries, items = (
         (index.needs, index.products) if need_is_query else (index.products, index.needs)
     )
+    pruned = 0
     for record in queries.records:
         if need_is_query:
             query = index.need_query(record)
-            hits, cosine = hits_for_need(index, query)
+            hits_of = hits_for_need
         else:
             query = index.product_query(record)
-            hits, cosine = hits_for_product(index, query)
-        fast = screen(query.side, items, hits, cosine, config, k, need_is_query, near_k=k // 2)
-        slow = screen_pairwise(
-            query.side, items.side, hits, cosine, config, (k, k // 2), need_is_query
+            hits_of = hits_for_product
+        rows = candidates(items, query, config, need_is_query)
+        hits, cosine = hits_of(index, query, rows)
+        top, first, tiers = screen(
+            query.side, items.side.take(rows), hits, cosine, config, k, need_is_query, k // 2
         )
-        for got, expected in zip(fast, slow, strict=True):
+        everything, all_cosine = hits_of(index, query)
+        slow = screen_pairwise(
+            query.side, items.side, everything, all_cosine, config, (k, k // 2), need_is_query
+        )
+        for got, expected in zip((rows[top], first, tiers), slow, strict=True):
             np.testing.assert_array_equal(got, expected)
+        pruned += len(items) - rows.size
+    assert pruned > 0  # the bitmaps did rule rows out
 
 
 def test_token_hits_and_text_dot_agree_with_dense_products(index):
