@@ -153,7 +153,7 @@ class Table:
     records: list
     side: Side
     tokens: dict[str, sp.csr_matrix]
-    text: sp.csr_matrix
+    text: sp.csr_matrix | None  # None only while MatchingIndex.build is filling it in
     tags: sp.csr_matrix | None = None
     embedding: np.ndarray | None = None  # rows × dims (float32) for stage 1 in a large table
     row_of: dict[Any, int] = field(default_factory=dict)
@@ -281,29 +281,24 @@ class MatchingIndex:
         vocabulary = Vocabulary()
         for columns in (need_rows, prod_rows):
             vocabulary.add_columns(columns)
-        need_side = Side.of(need_numbers(needs), _counts(need_rows))
-        product_side = Side.of(product_numbers(products), _counts(prod_rows))
-        need_matrices, product_matrices = (
-            vocabulary.matrices(need_rows),
-            vocabulary.matrices(prod_rows),
+        tables = (
+            Table(list(needs), Side.of(need_numbers(needs), _counts(need_rows)), {}, None),
+            Table(list(products), Side.of(product_numbers(products), _counts(prod_rows)), {}, None),
         )
-        del need_rows, prod_rows
-        need_table = Table(
-            list(needs),
-            need_side,
-            need_matrices,
-            need_text(),
-            vectoriser.transform([tag_text(n) for n in needs]),
-        )
-        product_table = Table(list(products), product_side, product_matrices, product_text())
-        for table in (need_table, product_table):
+        for table, rows in zip(tables, (need_rows, prod_rows), strict=True):
+            table.tokens = vocabulary.matrices(rows)
             table.row_of = {r.id: i for i, r in enumerate(table.records)}
+            prune.table_bits(table).prepare(RuleConfig())
+        del need_rows, prod_rows
+        need_table, product_table = tables
+        need_table.tags = vectoriser.transform([tag_text(n) for n in needs])
+        need_table.text, product_table.text = need_text(), product_text()
+        for table in tables:
             if len(table) >= embed_from:
                 if vectoriser.embedding is None:
                     vectoriser.fit_embedding(table.text, seed=seed)
                 table.embedding = vectoriser.embed(table.text)
             table.prepare()
-            prune.table_bits(table).prepare(RuleConfig())
         return cls(vocabulary, vectoriser, need_table, product_table, usd_rates)
 
     def need_query(self, need: Need) -> Query:

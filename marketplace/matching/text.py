@@ -232,28 +232,34 @@ class TextVectoriser:
         return self._assemble([self._part(texts[start : start + chunk]) for start in bar])
 
     def transform_later(
-        self, texts: Sequence[str], chunk: int = 20_000, progress: bool = False
+        self,
+        texts: Sequence[str],
+        chunk: int = 20_000,
+        progress: bool = False,
+        parallel_from: int = PARALLEL_FROM,
     ) -> Callable[[], Any]:
         """`transform`, started now: returns a function that waits for and returns the rows.
 
-        From PARALLEL_FROM texts on a machine with several cores, the chunks are transformed in
+        From `parallel_from` texts on a machine with several cores, the chunks are transformed in
         worker processes (tokenising is Python work, one core each) while the caller goes on
         indexing everything else; below that, at once in this process."""
         workers = min(os.cpu_count() or 1, MAX_WORKERS)
-        if len(texts) < PARALLEL_FROM or workers < 2:
+        if len(texts) < parallel_from or workers < 2:
             rows = self.transform(texts, progress=progress, chunk=chunk)
             return lambda: rows
         pool = ProcessPoolExecutor(
             workers, mp_context=get_context("spawn"), initializer=_adopt, initargs=(self,)
         )
-        parts = [
+        futures = [
             pool.submit(_part, texts[start : start + chunk])
             for start in range(0, len(texts), chunk)
         ]
 
         def rows() -> sp.csr_matrix:
             with pool:
-                return self._assemble([part.result() for part in parts])
+                parts = [future.result() for future in futures]
+            futures.clear()  # the futures hold their results too
+            return self._assemble(parts)
 
         return rows
 

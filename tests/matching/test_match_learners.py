@@ -5,6 +5,7 @@ import numpy as np
 import pytest
 
 from marketplace.matching.features import FEATURE_NAMES
+from marketplace.matching.learners import acceptance
 from marketplace.matching.simulate import build_index, logged_dataset
 from marketplace.matching.store import IncompatibleModelError, load, read_metadata, save
 from marketplace.matching.suggest import suggest_for_need
@@ -96,3 +97,11 @@ def test_rates_of_a_gone_model_are_never_read_by_a_new_one(fitted):
     index.cache[("rates", id(second))] = index.cache[("rates", id(first))]  # as if id reused
     assert second.aligned(index) is not stale
     assert second.aligned(index) is second.aligned(index)  # and still computed once
+
+
+def test_logistic_heads_score_in_numpy_exactly_as_sklearn(fitted):
+    _, models, features = fitted
+    model = models["logistic"]
+    for name, head in model.heads.items():
+        X = features[:, model.columns(name)]
+        np.testing.assert_allclose(acceptance(head, X), head.predict_proba(X)[:, 1], atol=1e-12)

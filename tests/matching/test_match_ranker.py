@@ -7,6 +7,7 @@ import pytest
 
 from marketplace.matching.diagnose import diagnose_need, diagnose_product
 from marketplace.matching.index import MatchingIndex
+from marketplace.matching.ranker import rank_products
 from marketplace.matching.records import Need, Product
 from marketplace.matching.simulate import build_index, logged_dataset
 from marketplace.matching.suggest import plan_slots, suggest_for_need, suggest_for_product
@@ -171,3 +172,26 @@ def test_a_need_nothing_fits_gets_no_suggestions_and_a_reason(world):
     assert suggest_for_need(index, need, model) == []
     counts = diagnose_need(index, need)
     assert counts["good"] == counts["near_miss"] == 0 and counts["main"] == "currency"
+
+
+def test_large_table_path_keeps_the_tiers_and_most_of_the_order(world):
+    """Through the text summaries (what a table of EMBED_FROM rows or more uses), rankings hold
+    the same good rows in the same tiers (near misses beyond the top 20 may differ), and mostly
+    the same best ones."""
+    exact, model = world
+    needs, products = exact.needs.records, exact.products.records
+    summarised = MatchingIndex.build(needs, products, embed_from=0)
+    assert summarised.products.embedding is not None
+    overlaps = []
+    for need in needs[:40]:
+        a = rank_products(exact, need, model, limit=300)
+        b = rank_products(summarised, need, model, limit=300)
+        tier_a = dict(zip(a.rows.tolist(), a.tiers.tolist(), strict=True))
+        tier_b = dict(zip(b.rows.tolist(), b.tiers.tolist(), strict=True))
+        assert all(tier_a[row] == tier for row, tier in tier_b.items() if row in tier_a)
+        if (a.tiers == 0).sum() < 300:  # every good row fits in the ranking: the same ones
+            assert set(a.rows[a.tiers == 0]) == set(b.rows[b.tiers == 0])
+        good_a, good_b = a.rows[a.tiers == 0][:10], b.rows[b.tiers == 0][:10]
+        if good_a.size:
+            overlaps.append(len(set(good_a) & set(good_b)) / good_a.size)
+    assert np.mean(overlaps) > 0.8
