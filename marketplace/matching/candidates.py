@@ -3,12 +3,10 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
 
 import numpy as np
 
-if TYPE_CHECKING:
-    from .index import Side
+from .index import Side
 
 # Machine codes the app translates; order is the order explanations list them in.
 CONSTRAINTS = (

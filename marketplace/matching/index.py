@@ -10,8 +10,7 @@ from typing import Any
 import numpy as np
 import scipy.sparse as sp
 
-from . import prune
-from .candidates import RuleConfig
+from .bitmaps import table_bits
 from .records import DEFAULT_USD_RATES, Need, Product
 from .text import TextVectoriser
 
@@ -288,7 +287,7 @@ class MatchingIndex:
         for table, rows in zip(tables, (need_rows, prod_rows), strict=True):
             table.tokens = vocabulary.matrices(rows)
             table.row_of = {r.id: i for i, r in enumerate(table.records)}
-            prune.table_bits(table).prepare(RuleConfig())
+            table_bits(table).prepare()
         del need_rows, prod_rows
         need_table, product_table = tables
         need_table.tags = vectoriser.transform([tag_text(n) for n in needs])
