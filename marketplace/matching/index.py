@@ -12,7 +12,7 @@ import scipy.sparse as sp
 
 from .bitmaps import table_bits
 from .records import DEFAULT_USD_RATES, Need, Product
-from .text import TextVectoriser
+from .text import TextVectoriser, TextWorkers
 
 # From this many rows, stage 1 reads a table's text through a 16-number summary of each row
 # (TextVectoriser.fit_embedding) instead of the exact cosine: reading the full postings of the
@@ -122,8 +122,12 @@ def _take(columns: dict[str, np.ndarray], rows) -> dict[str, np.ndarray]:
     block = values[0].base if values else None
     whole = block is not None and block.ndim == 2 and block.shape[1] == len(values)
     if whole and all(v.base is block for v in values):  # views of one block: gather its rows
-        # np.take copies whole rows, several times faster than fancy indexing here.
-        taken = np.take(block, rows, axis=0) if isinstance(rows, np.ndarray) else block[rows]
+        if isinstance(rows, np.ndarray) and rows.ndim == 1:
+            # np.take copies whole rows, several times faster than fancy indexing here; the
+            # transposed copy makes each column contiguous for the comparisons that follow.
+            taken = np.ascontiguousarray(np.take(block, rows, axis=0).T)
+            return {name: taken[j] for j, name in enumerate(columns)}
+        taken = block[rows]
         return {name: taken[..., j] for j, name in enumerate(columns)}
     return {name: v[rows] for name, v in columns.items()}
 
@@ -241,10 +245,42 @@ def _counts(columns: dict[str, list[tuple[str, ...]]]) -> dict[str, np.ndarray]:
     return {n: np.fromiter(map(len, columns[n]), np.uint16, len(columns[n])) for n in FIELDS}
 
 
+class RecordTexts(Sequence):
+    """The texts of records, made when read (the whole list of a million never exists)."""
+
+    def __init__(self, records: Sequence):
+        self.records = records
+
+    def __len__(self) -> int:
+        return len(self.records)
+
+    def __getitem__(self, item):
+        if isinstance(item, slice):
+            return [record.text for record in self.records[item]]
+        return self.records[item].text
+
+
 def tag_text(need: Need) -> str:
     """The need's structured keys written as words, for matching against product prose."""
     keys = (need.sector, need.technology, *need.instruments, need.stage)
     return " ".join(k.replace("_", " ") for k in keys if k)
+
+
+def _tables(needs: Sequence[Need], products: Sequence[Product]) -> tuple[Vocabulary, tuple]:
+    """The need and product tables without their text: tokens, columns, bitmaps."""
+    need_rows, prod_rows = need_token_columns(needs), product_token_columns(products)
+    vocabulary = Vocabulary()
+    for columns in (need_rows, prod_rows):
+        vocabulary.add_columns(columns)
+    tables = (
+        Table(list(needs), Side.of(need_numbers(needs), _counts(need_rows)), {}, None),
+        Table(list(products), Side.of(product_numbers(products), _counts(prod_rows)), {}, None),
+    )
+    for table, rows in zip(tables, (need_rows, prod_rows), strict=True):
+        table.tokens = vocabulary.matrices(rows)
+        table.row_of = {r.id: i for i, r in enumerate(table.records)}
+        table_bits(table).prepare()
+    return vocabulary, tables
 
 
 class MatchingIndex:
@@ -269,30 +305,19 @@ class MatchingIndex:
     ) -> MatchingIndex:
         """Index needs and products; fits the text vectoriser unless one is given. A table of
         `embed_from` rows or more gets text summaries for stage 1 (see EMBED_FROM)."""
-        need_texts, product_texts = [n.text for n in needs], [p.text for p in products]
-        if vectoriser is None:
-            vectoriser = TextVectoriser().fit(need_texts + product_texts, seed=seed)
-        # The text index of a large side is built in worker processes meanwhile.
-        need_text = vectoriser.transform_later(need_texts, progress=progress)
-        product_text = vectoriser.transform_later(product_texts, progress=progress)
-        del need_texts, product_texts
-        need_rows, prod_rows = need_token_columns(needs), product_token_columns(products)
-        vocabulary = Vocabulary()
-        for columns in (need_rows, prod_rows):
-            vocabulary.add_columns(columns)
-        tables = (
-            Table(list(needs), Side.of(need_numbers(needs), _counts(need_rows)), {}, None),
-            Table(list(products), Side.of(product_numbers(products), _counts(prod_rows)), {}, None),
-        )
-        for table, rows in zip(tables, (need_rows, prod_rows), strict=True):
-            table.tokens = vocabulary.matrices(rows)
-            table.row_of = {r.id: i for i, r in enumerate(table.records)}
-            table_bits(table).prepare()
-        del need_rows, prod_rows
-        need_table, product_table = tables
-        need_table.tags = vectoriser.transform([tag_text(n) for n in needs])
-        need_table.text, product_table.text = need_text(), product_text()
-        for table in tables:
+        with TextWorkers(max(len(needs), len(products))) as workers:
+            if vectoriser is None:
+                corpus = RecordTexts([*needs, *products])
+                vectoriser = TextVectoriser().fit(corpus, seed=seed)
+            # The text index of a large side is made in worker processes meanwhile.
+            texts = [
+                workers.transform_later(vectoriser, RecordTexts(records), progress=progress)
+                for records in (needs, products)
+            ]
+            vocabulary, (need_table, product_table) = _tables(needs, products)
+            need_table.tags = vectoriser.transform([tag_text(n) for n in needs])
+            need_table.text, product_table.text = (rows() for rows in texts)
+        for table in (need_table, product_table):
             if len(table) >= embed_from:
                 if vectoriser.embedding is None:
                     vectoriser.fit_embedding(table.text, seed=seed)

@@ -31,9 +31,9 @@ def _need_to_products(bits: TableBits, query, config: RuleConfig) -> list[np.nda
     """Bitmaps of the products that may pass the need's hard terms."""
     need = query.side
     size, ids = bits.size, query.token_ids
-    found = [bits.positive("currency_ok")] if _scalar(need, "currency_ok") > 0 else None
-    if found is None:
+    if _scalar(need, "currency_ok") <= 0:  # an amount in a currency no rate converts
         return [np.zeros((size + 7) // 8, np.uint8)]
+    found = [bits.positive("currency_ok")]
     if need.counts["country"]:
         places = [bits.token("country", int(t)) for t in ids["country"]]
         places += [bits.token("region", int(t)) for t in ids["region"]]

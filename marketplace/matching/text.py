@@ -4,11 +4,11 @@ from __future__ import annotations
 
 import os
 import re
+import threading
 from collections.abc import Callable, Sequence
 from concurrent.futures import ProcessPoolExecutor
 from itertools import chain
 from multiprocessing import get_context
-from typing import Any
 
 import numpy as np
 import scipy.sparse as sp
@@ -138,19 +138,84 @@ def top_k_per_row(matrix: sp.csr_matrix, k: int) -> sp.csr_matrix:
     return matrix
 
 
-_WORKER: dict[str, TextVectoriser] = {}
-PARALLEL_FROM = 200_000  # texts from which transform_later uses worker processes
+PARALLEL_FROM = 200_000  # texts from which TextWorkers transforms in worker processes
 MAX_WORKERS = 4
 
 
-def _adopt(vectoriser: TextVectoriser) -> None:
-    """In a worker process: the vectoriser its chunks are transformed with."""
-    _WORKER["vectoriser"] = vectoriser
-
-
-def _part(texts: Sequence[str]):
+def _part(vectoriser: TextVectoriser, texts: Sequence[str]):
     """In a worker process: one chunk's TF-IDF rows (see TextVectoriser._part)."""
-    return _WORKER["vectoriser"]._part(texts)
+    return vectoriser._part(texts)
+
+
+def _started() -> bool:
+    return True
+
+
+class TextWorkers:
+    """Worker processes that make the TF-IDF rows of large inputs, one core each (tokenising is
+    Python work), while the caller goes on indexing everything else.
+
+    Started at construction, before the vectoriser is fitted, so that their start-up (a fresh
+    interpreter importing numpy and scipy) overlaps the fit; with fewer than `parallel_from`
+    texts, or one core, there are none and transform_later works in this process. Chunks are
+    handed over by a feeder thread at most two per worker ahead, so a chunk's texts exist only
+    shortly before a worker takes them.
+    """
+
+    def __init__(self, size: int, parallel_from: int = PARALLEL_FROM):
+        self.workers = min(os.cpu_count() or 1, MAX_WORKERS)
+        self.parallel_from = parallel_from
+        self.pool = None
+        if size >= parallel_from and self.workers >= 2:
+            self.pool = ProcessPoolExecutor(self.workers, mp_context=get_context("spawn"))
+            for _ in range(self.workers):  # a spawn pool starts a process per waiting task
+                self.pool.submit(_started)
+
+    def __enter__(self) -> TextWorkers:
+        return self
+
+    def __exit__(self, *exc) -> None:
+        if self.pool is not None:
+            self.pool.shutdown(cancel_futures=True)
+
+    def transform_later(
+        self,
+        vectoriser: TextVectoriser,
+        texts: Sequence[str],
+        chunk: int = 20_000,
+        progress: bool = False,
+    ) -> Callable[[], sp.csr_matrix]:
+        """vectoriser.transform(texts), started now: returns a function that waits for and
+        returns the rows."""
+        if self.pool is None or len(texts) < self.parallel_from:
+            rows = vectoriser.transform(texts, chunk=chunk, progress=progress)
+            return lambda: rows
+        futures: list = []
+        failed: list[BaseException] = []
+        ahead = threading.BoundedSemaphore(2 * self.workers)
+
+        def feed() -> None:
+            try:
+                for start in range(0, len(texts), chunk):
+                    ahead.acquire()
+                    future = self.pool.submit(_part, vectoriser, texts[start : start + chunk])
+                    future.add_done_callback(lambda _: ahead.release())
+                    futures.append(future)
+            except BaseException as error:  # e.g. a broken pool: rows() raises it
+                failed.append(error)
+
+        feeder = threading.Thread(target=feed, name="text-feeder", daemon=True)
+        feeder.start()
+
+        def rows() -> sp.csr_matrix:
+            feeder.join()
+            if failed:
+                raise failed[0]
+            parts = [future.result() for future in futures]
+            futures.clear()  # the futures hold their results too
+            return vectoriser._assemble(parts)
+
+        return rows
 
 
 def _join(parts: list[np.ndarray], dtype) -> np.ndarray:
@@ -181,7 +246,7 @@ class TextVectoriser:
         ngram_range=(2, 4),
         bits=20,
         top_terms=128,
-        fit_sample=50_000,
+        fit_sample=20_000,
         min_df=0.001,
         max_df=0.25,
     ):
@@ -230,38 +295,6 @@ class TextVectoriser:
         steps = range(0, len(texts), chunk)
         bar = tqdm(steps, desc="text index", unit="chunk", disable=not progress)
         return self._assemble([self._part(texts[start : start + chunk]) for start in bar])
-
-    def transform_later(
-        self,
-        texts: Sequence[str],
-        chunk: int = 20_000,
-        progress: bool = False,
-        parallel_from: int = PARALLEL_FROM,
-    ) -> Callable[[], Any]:
-        """`transform`, started now: returns a function that waits for and returns the rows.
-
-        From `parallel_from` texts on a machine with several cores, the chunks are transformed in
-        worker processes (tokenising is Python work, one core each) while the caller goes on
-        indexing everything else; below that, at once in this process."""
-        workers = min(os.cpu_count() or 1, MAX_WORKERS)
-        if len(texts) < parallel_from or workers < 2:
-            rows = self.transform(texts, progress=progress, chunk=chunk)
-            return lambda: rows
-        pool = ProcessPoolExecutor(
-            workers, mp_context=get_context("spawn"), initializer=_adopt, initargs=(self,)
-        )
-        futures = [
-            pool.submit(_part, texts[start : start + chunk])
-            for start in range(0, len(texts), chunk)
-        ]
-
-        def rows() -> sp.csr_matrix:
-            with pool:
-                parts = [future.result() for future in futures]
-            futures.clear()  # the futures hold their results too
-            return self._assemble(parts)
-
-        return rows
 
     def _part(self, texts: Sequence[str]) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         """Weights, buckets and row lengths of some texts' TF-IDF rows."""

@@ -1,11 +1,13 @@
 """The text index: word-level counting, worker processes and the stage-1 text summaries."""
 
+import os
+
 import numpy as np
 import pytest
 import scipy.sparse as sp
 
 from marketplace.matching.records import Need, Product
-from marketplace.matching.text import TextVectoriser, _ngram_rows_cols
+from marketplace.matching.text import TextVectoriser, TextWorkers, _ngram_rows_cols
 from marketplace.matching.world import generate
 
 ODD_TEXTS = [
@@ -52,9 +54,12 @@ def test_word_level_counts_equal_character_level_counts(vectoriser, texts):
     assert (words != expected).nnz == 0
 
 
+@pytest.mark.skipif((os.cpu_count() or 1) < 2, reason="worker processes need two cores")
 def test_worker_processes_give_the_same_rows(vectoriser, texts):
     here = vectoriser.transform(texts, chunk=100)
-    there = vectoriser.transform_later(texts, chunk=100, parallel_from=1)()
+    with TextWorkers(len(texts), parallel_from=1) as workers:
+        assert workers.pool is not None
+        there = workers.transform_later(vectoriser, texts, chunk=100)()
     assert there.shape == here.shape
     assert abs(there - here).max() == 0
 
