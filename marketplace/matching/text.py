@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 import re
 import threading
+from collections import deque
 from collections.abc import Callable, Sequence
 from concurrent.futures import ProcessPoolExecutor
 from itertools import chain
@@ -190,43 +191,78 @@ class TextWorkers:
         if self.pool is None or len(texts) < self.parallel_from:
             rows = vectoriser.transform(texts, chunk=chunk, progress=progress)
             return lambda: rows
-        futures: list = []
+        rows = _Rows(len(texts), vectoriser.top_terms, 1 << vectoriser.bits)
         failed: list[BaseException] = []
         ahead = threading.BoundedSemaphore(2 * self.workers)
 
         def feed() -> None:
+            """Hand chunks out (at most two a worker ahead) and copy finished ones in order."""
+            pending: deque = deque()
             try:
                 for start in range(0, len(texts), chunk):
                     ahead.acquire()
                     future = self.pool.submit(_part, vectoriser, texts[start : start + chunk])
                     future.add_done_callback(lambda _: ahead.release())
-                    futures.append(future)
-            except BaseException as error:  # e.g. a broken pool: rows() raises it
+                    pending.append(future)
+                    while pending and pending[0].done():
+                        rows.add(pending.popleft().result())
+                while pending:
+                    rows.add(pending.popleft().result())
+            except BaseException as error:  # a worker's error, a broken pool: done() raises it
                 failed.append(error)
 
         feeder = threading.Thread(target=feed, name="text-feeder", daemon=True)
         feeder.start()
 
-        def rows() -> sp.csr_matrix:
+        def done() -> sp.csr_matrix:
             feeder.join()
             if failed:
                 raise failed[0]
-            parts = [future.result() for future in futures]
-            futures.clear()  # the futures hold their results too
-            return vectoriser._assemble(parts)
+            return rows.matrix()
 
-        return rows
+        return done
 
 
-def _join(parts: list[np.ndarray], dtype) -> np.ndarray:
-    """The parts end to end; the list is emptied on the way."""
-    out = np.empty(sum(p.size for p in parts), dtype=dtype)
-    at = 0
-    while parts:
-        part = parts.pop(0)
-        out[at : at + part.size] = part
-        at += part.size
-    return out
+class _Rows:
+    """TF-IDF rows appended part by part into arrays reserved for `per_row` weights a row
+    (memory reserved but never written is not resident), so that no part outlives its copy and
+    the rows are never copied again."""
+
+    def __init__(self, count: int, per_row: int, width: int):
+        self.count, self.width = count, width
+        self.data = np.empty(max(count * per_row, 1), dtype=np.float32)
+        self.indices = np.empty(self.data.size, dtype=np.int32)
+        self.indptr = np.zeros(count + 1, dtype=np.int64)
+        self.rows = 0
+
+    def add(self, part: tuple[np.ndarray, np.ndarray, np.ndarray]) -> None:
+        """Append the next rows (weights, buckets, row lengths)."""
+        data, indices, lengths = part
+        start = int(self.indptr[self.rows])
+        end = start + data.size
+        if end > self.data.size:  # ties kept more than per_row weights in some rows
+            self.data = _grown(self.data, start, end)
+            self.indices = _grown(self.indices, start, end)
+        self.data[start:end] = data
+        self.indices[start:end] = indices
+        following = self.indptr[self.rows + 1 : self.rows + 1 + lengths.size]
+        np.cumsum(lengths, out=following)
+        following += start
+        self.rows += lengths.size
+
+    def matrix(self) -> sp.csr_matrix:
+        """The rows added, as one CSR matrix (views of the reserved arrays)."""
+        if self.rows != self.count:
+            raise RuntimeError(f"{self.rows} of {self.count} text rows were made")
+        end = int(self.indptr[-1])
+        shape = (self.count, self.width)
+        return sp.csr_matrix((self.data[:end], self.indices[:end], self.indptr), shape=shape)
+
+
+def _grown(array: np.ndarray, used: int, needed: int) -> np.ndarray:
+    bigger = np.empty(max(needed, array.size * 3 // 2), dtype=array.dtype)
+    bigger[:used] = array[:used]
+    return bigger
 
 
 def _normalise_rows(matrix: sp.csr_matrix) -> sp.csr_matrix:
@@ -292,9 +328,11 @@ class TextVectoriser:
 
     def transform(self, texts: Sequence[str], progress: bool = False, chunk: int = 20_000):
         """L2-normalised, top-k-pruned TF-IDF rows (CSR, float32)."""
+        rows = _Rows(len(texts), self.top_terms, 1 << self.bits)
         steps = range(0, len(texts), chunk)
-        bar = tqdm(steps, desc="text index", unit="chunk", disable=not progress)
-        return self._assemble([self._part(texts[start : start + chunk]) for start in bar])
+        for start in tqdm(steps, desc="text index", unit="chunk", disable=not progress):
+            rows.add(self._part(texts[start : start + chunk]))
+        return rows.matrix()
 
     def _part(self, texts: Sequence[str]) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         """Weights, buckets and row lengths of some texts' TF-IDF rows."""
@@ -303,18 +341,6 @@ class TextVectoriser:
         # Which terms are a row's top k does not depend on its scale: normalise once.
         part = _normalise_rows(top_k_per_row(counts, self.top_terms))
         return part.data, part.indices, np.diff(part.indptr)
-
-    def _assemble(self, parts: list[tuple[np.ndarray, np.ndarray, np.ndarray]]) -> sp.csr_matrix:
-        """One CSR matrix from consecutive parts, joined one array at a time and each part freed
-        as soon as it is copied (sp.vstack would hold every part and the result at once)."""
-        data = [part[0] for part in parts]
-        indices = [part[1] for part in parts]
-        lengths = [part[2] for part in parts]
-        parts.clear()
-        indptr = np.zeros(sum(map(len, lengths)) + 1, dtype=np.int64)
-        np.cumsum(np.concatenate(lengths or [np.zeros(0, np.int64)]), out=indptr[1:])
-        shape = (indptr.size - 1, 1 << self.bits)
-        return sp.csr_matrix((_join(data, np.float32), _join(indices, np.int32), indptr), shape)
 
     def fit_embedding(
         self, rows: sp.csr_matrix, dims: int = 16, sample: int = 20_000, seed: int = 0
