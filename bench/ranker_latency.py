@@ -15,7 +15,8 @@ on the ranked side. The last line printed is one JSON object; per direction and 
 - peak_rss_mb: the process's peak resident memory during the build (the records included),
   measured by resetting the kernel's high-water mark (VmHWM) just before it. From 200,000 texts
   the build also runs worker processes for the text index, whose memory this does not count
-  (see the matching README for a measurement).
+  (see the matching README for a measurement);
+- build_added_mb: peak_rss_mb − input_rss_mb, what the build itself added at its peak.
 """
 
 from __future__ import annotations
@@ -149,6 +150,7 @@ def run_one(size: int, direction: str, repeats: int) -> dict:
         "build_s": round(build_s, 1),
         "input_rss_mb": round(before),
         "peak_rss_mb": round(peak),
+        "build_added_mb": round(peak - before),
     }
 
 

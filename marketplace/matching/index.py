@@ -12,7 +12,8 @@ import scipy.sparse as sp
 
 from .bitmaps import table_bits
 from .records import DEFAULT_USD_RATES, Need, Product
-from .text import TextVectoriser, TextWorkers
+from .text import TextVectoriser
+from .textworkers import TextWorkers
 
 # From this many rows, stage 1 reads a table's text through a 16-number summary of each row
 # (TextVectoriser.fit_embedding) instead of the exact cosine: reading the full postings of the

@@ -171,7 +171,8 @@ def rank_products(
     limit: int = 100,
     config: RuleConfig | None = None,
 ) -> Ranking:
-    """Products for a need: stage 1 over every product, stage 2 over the top few hundred."""
+    """Products for a need: stage 0 keeps the products the mandate may allow (prune.py), stage 1
+    grades them, stage 2 re-scores the top few hundred."""
     config = model.config if model else config or RuleConfig()
     query = index.need_query(need)
     rows = candidates(index.products, query, config, need_is_query=True)

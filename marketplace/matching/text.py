@@ -2,14 +2,9 @@
 
 from __future__ import annotations
 
-import os
 import re
-import threading
-from collections import deque
-from collections.abc import Callable, Sequence
-from concurrent.futures import ProcessPoolExecutor
+from collections.abc import Sequence
 from itertools import chain
-from multiprocessing import get_context
 
 import numpy as np
 import scipy.sparse as sp
@@ -139,91 +134,7 @@ def top_k_per_row(matrix: sp.csr_matrix, k: int) -> sp.csr_matrix:
     return matrix
 
 
-PARALLEL_FROM = 200_000  # texts from which TextWorkers transforms in worker processes
-MAX_WORKERS = 4
-
-
-def _part(vectoriser: TextVectoriser, texts: Sequence[str]):
-    """In a worker process: one chunk's TF-IDF rows (see TextVectoriser._part)."""
-    return vectoriser._part(texts)
-
-
-def _started() -> bool:
-    return True
-
-
-class TextWorkers:
-    """Worker processes that make the TF-IDF rows of large inputs, one core each (tokenising is
-    Python work), while the caller goes on indexing everything else.
-
-    Started at construction, before the vectoriser is fitted, so that their start-up (a fresh
-    interpreter importing numpy and scipy) overlaps the fit; with fewer than `parallel_from`
-    texts, or one core, there are none and transform_later works in this process. Chunks are
-    handed over by a feeder thread at most two per worker ahead, so a chunk's texts exist only
-    shortly before a worker takes them.
-    """
-
-    def __init__(self, size: int, parallel_from: int = PARALLEL_FROM):
-        self.workers = min(os.cpu_count() or 1, MAX_WORKERS)
-        self.parallel_from = parallel_from
-        self.pool = None
-        if size >= parallel_from and self.workers >= 2:
-            self.pool = ProcessPoolExecutor(self.workers, mp_context=get_context("spawn"))
-            for _ in range(self.workers):  # a spawn pool starts a process per waiting task
-                self.pool.submit(_started)
-
-    def __enter__(self) -> TextWorkers:
-        return self
-
-    def __exit__(self, *exc) -> None:
-        if self.pool is not None:
-            self.pool.shutdown(cancel_futures=True)
-
-    def transform_later(
-        self,
-        vectoriser: TextVectoriser,
-        texts: Sequence[str],
-        chunk: int = 20_000,
-        progress: bool = False,
-    ) -> Callable[[], sp.csr_matrix]:
-        """vectoriser.transform(texts), started now: returns a function that waits for and
-        returns the rows."""
-        if self.pool is None or len(texts) < self.parallel_from:
-            rows = vectoriser.transform(texts, chunk=chunk, progress=progress)
-            return lambda: rows
-        rows = _Rows(len(texts), vectoriser.top_terms, 1 << vectoriser.bits)
-        failed: list[BaseException] = []
-        ahead = threading.BoundedSemaphore(2 * self.workers)
-
-        def feed() -> None:
-            """Hand chunks out (at most two a worker ahead) and copy finished ones in order."""
-            pending: deque = deque()
-            try:
-                for start in range(0, len(texts), chunk):
-                    ahead.acquire()
-                    future = self.pool.submit(_part, vectoriser, texts[start : start + chunk])
-                    future.add_done_callback(lambda _: ahead.release())
-                    pending.append(future)
-                    while pending and pending[0].done():
-                        rows.add(pending.popleft().result())
-                while pending:
-                    rows.add(pending.popleft().result())
-            except BaseException as error:  # a worker's error, a broken pool: done() raises it
-                failed.append(error)
-
-        feeder = threading.Thread(target=feed, name="text-feeder", daemon=True)
-        feeder.start()
-
-        def done() -> sp.csr_matrix:
-            feeder.join()
-            if failed:
-                raise failed[0]
-            return rows.matrix()
-
-        return done
-
-
-class _Rows:
+class RowBuffer:
     """TF-IDF rows appended part by part into arrays reserved for `per_row` weights a row
     (memory reserved but never written is not resident), so that no part outlives its copy and
     the rows are never copied again."""
@@ -328,7 +239,7 @@ class TextVectoriser:
 
     def transform(self, texts: Sequence[str], progress: bool = False, chunk: int = 20_000):
         """L2-normalised, top-k-pruned TF-IDF rows (CSR, float32)."""
-        rows = _Rows(len(texts), self.top_terms, 1 << self.bits)
+        rows = RowBuffer(len(texts), self.top_terms, 1 << self.bits)
         steps = range(0, len(texts), chunk)
         for start in tqdm(steps, desc="text index", unit="chunk", disable=not progress):
             rows.add(self._part(texts[start : start + chunk]))

@@ -7,7 +7,8 @@ import pytest
 import scipy.sparse as sp
 
 from marketplace.matching.records import Need, Product
-from marketplace.matching.text import TextVectoriser, TextWorkers, _ngram_rows_cols
+from marketplace.matching.text import TextVectoriser, _ngram_rows_cols
+from marketplace.matching.textworkers import TextWorkers
 from marketplace.matching.world import generate
 
 ODD_TEXTS = [
