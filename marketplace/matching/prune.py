@@ -177,8 +177,8 @@ def candidates(table, query, config: RuleConfig, need_is_query: bool) -> np.ndar
     mask = reduce(np.bitwise_and, found)
     # Unpack only the bytes with a bit set: far fewer than the table's rows / 8 when few pass.
     busy = np.flatnonzero(mask)
-    bits = np.flatnonzero(np.unpackbits(mask[busy], bitorder="little"))
-    return busy[bits >> 3] * 8 + (bits & 7)
+    set_bits = np.flatnonzero(np.unpackbits(mask[busy], bitorder="little"))
+    return busy[set_bits >> 3] * 8 + (set_bits & 7)
 
 
 def hits(table, token_ids: dict[str, np.ndarray], rows: np.ndarray) -> dict[str, np.ndarray]:
