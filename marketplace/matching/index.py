@@ -22,42 +22,12 @@ EMBED_FROM = 100_000
 FIELDS = ("country", "region", "sector", "technology", "instrument", "stage", "taxonomy")
 
 
-def _one(value: str | None) -> tuple[str, ...]:
-    return (value,) if value else ()
-
-
-def need_tokens(need: Need) -> dict[str, tuple[str, ...]]:
-    """The need's value(s) per matching field."""
-    return {
-        "country": _one(need.country),
-        "region": _one(need.region),
-        "sector": _one(need.sector),
-        "technology": _one(need.technology),
-        "instrument": need.instruments,
-        "stage": _one(need.stage),
-        "taxonomy": need.taxonomy_tags,
-    }
-
-
-def product_tokens(product: Product) -> dict[str, tuple[str, ...]]:
-    """The product's mandate per matching field (empty means open)."""
-    return {
-        "country": product.countries,
-        "region": product.regions,
-        "sector": product.sector_set,
-        "technology": product.technologies,
-        "instrument": product.instrument_set,
-        "stage": product.stages,
-        "taxonomy": product.taxonomy_requirements,
-    }
-
-
 def _ones(values) -> list[tuple[str, ...]]:
     return [(v,) if v else () for v in values]
 
 
 def need_token_columns(needs: Sequence[Need]) -> dict[str, list[tuple[str, ...]]]:
-    """need_tokens of many needs, field by field (the same values, built far faster)."""
+    """Each need's value(s) per matching field, field by field."""
     return {
         "country": _ones(n.country for n in needs),
         "region": _ones(n.region for n in needs),
@@ -70,7 +40,7 @@ def need_token_columns(needs: Sequence[Need]) -> dict[str, list[tuple[str, ...]]
 
 
 def product_token_columns(products: Sequence[Product]) -> dict[str, list[tuple[str, ...]]]:
-    """product_tokens of many products, field by field."""
+    """Each product's mandate per matching field (empty means open), field by field."""
     return {
         "country": [p.countries for p in products],
         "region": [p.regions for p in products],
@@ -330,21 +300,19 @@ class MatchingIndex:
         """A need (indexed or new) ready to score against every product."""
         row = self.needs.row_of.get(need.id)
         indexed = row is not None and self.needs.records[row] is need
-        tokens = need_tokens(need)
-        side = Side(need_numbers([need]), _counts({n: [v] for n, v in tokens.items()})).take(0)
+        tokens = need_token_columns([need])
+        side = Side(need_numbers([need]), _counts(tokens)).take(0)
         text = self.needs.text[row] if indexed else self.vectoriser.transform([need.text])
         tags = self.needs.tags[row] if indexed else self.vectoriser.transform([tag_text(need)])
-        ids = {n: self.vocabulary.lookup(n, tokens[n]) for n in FIELDS}
+        ids = {n: self.vocabulary.lookup(n, tokens[n][0]) for n in FIELDS}
         return Query(need, side, ids, text, tags)
 
     def product_query(self, product: Product) -> Query:
         """A product (indexed or new) ready to score against every need."""
         row = self.products.row_of.get(product.id)
         indexed = row is not None and self.products.records[row] is product
-        tokens = product_tokens(product)
-        side = Side(product_numbers([product]), _counts({n: [v] for n, v in tokens.items()})).take(
-            0
-        )
+        tokens = product_token_columns([product])
+        side = Side(product_numbers([product]), _counts(tokens)).take(0)
         text = self.products.text[row] if indexed else self.vectoriser.transform([product.text])
-        ids = {n: self.vocabulary.lookup(n, tokens[n]) for n in FIELDS}
+        ids = {n: self.vocabulary.lookup(n, tokens[n][0]) for n in FIELDS}
         return Query(product, side, ids, text)

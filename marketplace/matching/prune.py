@@ -15,7 +15,7 @@ from functools import reduce
 
 import numpy as np
 
-from .bitmaps import TableBits, amount_buckets, bits_at, pack, table_bits, tenor_buckets
+from .bitmaps import TableBits, amount_buckets, bits_at, table_bits, tenor_buckets
 from .candidates import RuleConfig
 
 
@@ -27,129 +27,118 @@ def _scalar(side, name: str) -> float:
     return float(side.numbers[name])
 
 
+def _bucket(value: float, name: str) -> int:
+    """The bucket of one value of a column (tenors in years, the rest on a log scale)."""
+    buckets = tenor_buckets if name.startswith("tenor") else amount_buckets
+    return int(buckets([value])[0])
+
+
+def _held_or_open(bits: TableBits, query, name: str, *blank: str) -> np.ndarray:
+    """Rows holding one of the query's tokens of a field, or with the `blank` fields empty."""
+    held = [bits.token(name, int(t)) for t in query.token_ids[name]]
+    if name == "country":  # a region of the query counts as well
+        held += [bits.token("region", int(t)) for t in query.token_ids["region"]]
+    return _any([*held, bits.blank(*(blank or (name,)))], bits.size)
+
+
+def _range_holds(bits: TableBits, low: tuple, high: tuple, value: float) -> list[np.ndarray]:
+    """Rows whose range [low, high] may hold `value` (the bounds: column, factor, shift)."""
+    if np.isnan(value):
+        return []
+    bucket = _bucket(value, low[0])
+    return [bits.cumulative(*low).at_most[bucket], bits.cumulative(*high).at_least[bucket]]
+
+
+def _value_within(bits: TableBits, name: str, low: float, high: float) -> list[np.ndarray]:
+    """Rows whose value of a column may lie in [low, high] (an unknown bound: no limit)."""
+    values = bits.cumulative(name)
+    found = [] if np.isnan(low) else [values.at_least[_bucket(low, name)]]
+    return found if np.isnan(high) else [*found, values.at_most[_bucket(high, name)]]
+
+
+def _both(bitmaps: list[np.ndarray]) -> list[np.ndarray]:
+    """The AND of some bitmaps as one entry (none when there are none)."""
+    return [reduce(np.bitwise_and, bitmaps)] if bitmaps else []
+
+
+def _nothing(size: int) -> list[np.ndarray]:
+    return [np.zeros((size + 7) // 8, np.uint8)]
+
+
 def _need_to_products(bits: TableBits, query, config: RuleConfig) -> list[np.ndarray]:
     """Bitmaps of the products that may pass the need's hard terms."""
-    need = query.side
-    size, ids = bits.size, query.token_ids
+    need, years = query.side, config.tenor_tolerance
     if _scalar(need, "currency_ok") <= 0:  # an amount in a currency no rate converts
-        return [np.zeros((size + 7) // 8, np.uint8)]
+        return _nothing(bits.size)
     found = [bits.positive("currency_ok")]
     if need.counts["country"]:
-        places = [bits.token("country", int(t)) for t in ids["country"]]
-        places += [bits.token("region", int(t)) for t in ids["region"]]
-        found.append(_any([*places, bits.blank("country", "region")], size))
+        found.append(_held_or_open(bits, query, "country", "country", "region"))
     if need.counts["sector"]:
-        sectors = [bits.token("sector", int(t)) for t in ids["sector"]]
-        found.append(_any([*sectors, bits.blank("sector")], size))
-    amount, tolerance = _scalar(need, "amount_usd"), config.ticket_tolerance
-    if not np.isnan(amount):
-        bucket = int(amount_buckets([amount])[0])
-        found.append(bits.cumulative("ticket_min", 1 - tolerance).at_most[bucket])
-        found.append(bits.cumulative("ticket_max", 1 + tolerance).at_least[bucket])
-    tenor, years = _scalar(need, "tenor"), config.tenor_tolerance
-    if not np.isnan(tenor):
-        bucket = int(tenor_buckets([tenor])[0])
-        found.append(bits.cumulative("tenor_min", shift=-years).at_most[bucket])
-        found.append(bits.cumulative("tenor_max", shift=years).at_least[bucket])
-    return found
+        found.append(_held_or_open(bits, query, "sector"))
+    low, high = (
+        ("ticket_min", 1 - config.ticket_tolerance),
+        ("ticket_max", 1 + config.ticket_tolerance),
+    )
+    found += _range_holds(bits, low, high, _scalar(need, "amount_usd"))
+    low, high = ("tenor_min", 1.0, -years), ("tenor_max", 1.0, years)
+    return found + _range_holds(bits, low, high, _scalar(need, "tenor"))
 
 
 def _product_to_needs(bits: TableBits, query, config: RuleConfig) -> list[np.ndarray]:
     """Bitmaps of the needs that may pass the product's hard terms."""
-    product = query.side
-    size, ids = bits.size, query.token_ids
+    product, years = query.side, config.tenor_tolerance
     if _scalar(product, "currency_ok") <= 0:
-        return [np.zeros((size + 7) // 8, np.uint8)]
+        return _nothing(bits.size)
     found = [bits.positive("currency_ok")]
     if product.counts["country"] or product.counts["region"]:
-        places = [bits.token("country", int(t)) for t in ids["country"]]
-        places += [bits.token("region", int(t)) for t in ids["region"]]
-        found.append(_any([*places, bits.blank("country")], size))
+        found.append(_held_or_open(bits, query, "country"))
     if product.counts["sector"]:
-        sectors = [bits.token("sector", int(t)) for t in ids["sector"]]
-        found.append(_any([*sectors, bits.blank("sector")], size))
+        found.append(_held_or_open(bits, query, "sector"))
     low = _scalar(product, "ticket_min") * (1 - config.ticket_tolerance)
     high = _scalar(product, "ticket_max") * (1 + config.ticket_tolerance)
-    amounts = bits.cumulative("amount_usd")
-    if not np.isnan(low):
-        found.append(amounts.at_least[int(amount_buckets([low])[0])])
-    if not np.isnan(high):
-        found.append(amounts.at_most[int(amount_buckets([high])[0])])
-    years = config.tenor_tolerance
-    tenors = bits.cumulative("tenor")
+    found += _value_within(bits, "amount_usd", low, high)
     shortest, longest = _scalar(product, "tenor_min"), _scalar(product, "tenor_max")
-    if not np.isnan(shortest):
-        found.append(tenors.at_least[int(tenor_buckets([shortest - years])[0])])
-    if not np.isnan(longest):
-        found.append(tenors.at_most[int(tenor_buckets([longest + years])[0])])
-    return found
-
-
-def _ones(size: int) -> np.ndarray:
-    return pack(np.ones(size, dtype=bool))
+    return found + _value_within(bits, "tenor", shortest - years, longest + years)
 
 
 def _need_soft_misses(bits: TableBits, query) -> list[np.ndarray]:
     """Per soft term of the need's side, the products that surely miss it (a subset of those
     that do: numeric terms are read through buckets)."""
-    need, ids, size = query.side, query.token_ids, bits.size
-    met = []
-    amount = _scalar(need, "amount_usd")
-    if not np.isnan(amount):
-        bucket = int(amount_buckets([amount])[0])
-        met.append(bits.cumulative("ticket_min").at_most[bucket])
-        met[-1] = met[-1] & bits.cumulative("ticket_max").at_least[bucket]
-    tenor = _scalar(need, "tenor")
-    if not np.isnan(tenor):
-        bucket = int(tenor_buckets([tenor])[0])
-        met.append(bits.cumulative("tenor_min").at_most[bucket])
-        met[-1] = met[-1] & bits.cumulative("tenor_max").at_least[bucket]
-    for name in ("instrument", "stage"):
-        if need.counts[name]:
-            held = [bits.token(name, int(t)) for t in ids[name]]
-            met.append(_any([*held, bits.blank(name)], size))
+    need, ids = query.side, query.token_ids
+    met = _both(_range_holds(bits, ("ticket_min",), ("ticket_max",), _scalar(need, "amount_usd")))
+    met += _both(_range_holds(bits, ("tenor_min",), ("tenor_max",), _scalar(need, "tenor")))
+    met += [
+        _held_or_open(bits, query, name) for name in ("instrument", "stage") if need.counts[name]
+    ]
     tco2e = _scalar(need, "tco2e")
     if not np.isnan(tco2e):
-        met.append(bits.cumulative("min_tco2e").at_most[int(amount_buckets([tco2e])[0])])
+        met.append(bits.cumulative("min_tco2e").at_most[_bucket(tco2e, "min_tco2e")])
     misses = [~bitmap for bitmap in met]
     lacking = set(range(bits.table.tokens["taxonomy"].shape[1])) - set(ids["taxonomy"].tolist())
     required = [bits.token("taxonomy", t) for t in sorted(lacking)]
     if required:  # a product requiring anything the need lacks misses the taxonomy term
-        misses.append(_any(required, size))
+        misses.append(_any(required, bits.size))
     return misses
 
 
 def _product_soft_misses(bits: TableBits, query) -> list[np.ndarray]:
     """Per soft term of the product's side, the needs that surely miss it."""
-    product, ids, size = query.side, query.token_ids, bits.size
+    product, ids = query.side, query.token_ids
+    numbers = (("ticket_min", "ticket_max", "amount_usd"), ("tenor_min", "tenor_max", "tenor"))
     met = []
-    amounts = bits.cumulative("amount_usd")
-    low, high = _scalar(product, "ticket_min"), _scalar(product, "ticket_max")
-    if not np.isnan(low):
-        met.append(amounts.at_least[int(amount_buckets([low])[0])])
-    if not np.isnan(high):
-        met.append(amounts.at_most[int(amount_buckets([high])[0])])
-    if len(met) == 2:
-        met = [met[0] & met[1]]
-    tenors = bits.cumulative("tenor")
-    shortest, longest = _scalar(product, "tenor_min"), _scalar(product, "tenor_max")
-    tenor = [tenors.at_least[int(tenor_buckets([shortest])[0])]] if not np.isnan(shortest) else []
-    if not np.isnan(longest):
-        tenor.append(tenors.at_most[int(tenor_buckets([longest])[0])])
-    if tenor:
-        met.append(reduce(np.bitwise_and, tenor))
-    for name in ("instrument", "stage"):
-        if product.counts[name]:
-            held = [bits.token(name, int(t)) for t in ids[name]]
-            met.append(_any([*held, bits.blank(name)], size))
+    for low, high, name in numbers:
+        met += _both(_value_within(bits, name, _scalar(product, low), _scalar(product, high)))
+    met += [
+        _held_or_open(bits, query, name) for name in ("instrument", "stage") if product.counts[name]
+    ]
     least = _scalar(product, "min_tco2e")
     if not np.isnan(least):
-        met.append(bits.cumulative("tco2e").at_least[int(amount_buckets([least])[0])])
+        met.append(bits.cumulative("tco2e").at_least[_bucket(least, "tco2e")])
     misses = [~bitmap for bitmap in met]
     if product.counts["taxonomy"] > len(ids["taxonomy"]):  # requires what no need can claim
-        misses.append(_ones(size))
+        misses.append(~_nothing(bits.size)[0])
     elif product.counts["taxonomy"]:
-        misses.append(_any([~bits.token("taxonomy", int(t)) for t in ids["taxonomy"]], size))
+        misses.append(_any([~bits.token("taxonomy", int(t)) for t in ids["taxonomy"]], bits.size))
     return misses
 
 
