@@ -34,6 +34,14 @@ def tenor_buckets(values) -> np.ndarray:
     return np.where(np.isnan(values), -1, steps).astype(np.int16)
 
 
+def scale_of(name: str):
+    """The bucket function of a column and how many buckets it has: tenors in whole years, the
+    rest (USD amounts, tCO2e) on a log scale."""
+    if name.startswith("tenor"):
+        return tenor_buckets, TENOR_BUCKETS
+    return amount_buckets, AMOUNT_BUCKETS
+
+
 def pack(flags: np.ndarray) -> np.ndarray:
     """One bit per row."""
     return np.packbits(flags, bitorder="little")
@@ -140,11 +148,9 @@ class TableBits:
         years, every other column in USD)."""
         key = (name, factor, shift)
         if key not in self.numbers:
+            buckets, count = scale_of(name)
             values = self.table.side.numbers[name] * factor + shift
-            if name.startswith("tenor"):  # years; the rest (USD, tCO2e) on a log scale
-                self.numbers[key] = Cumulative(tenor_buckets(values), TENOR_BUCKETS)
-            else:
-                self.numbers[key] = Cumulative(amount_buckets(values), AMOUNT_BUCKETS)
+            self.numbers[key] = Cumulative(buckets(values), count)
         return self.numbers[key]
 
 

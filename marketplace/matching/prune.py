@@ -15,7 +15,7 @@ from functools import reduce
 
 import numpy as np
 
-from .bitmaps import TableBits, amount_buckets, bits_at, table_bits, tenor_buckets
+from .bitmaps import TableBits, bits_at, scale_of, table_bits
 from .candidates import RuleConfig
 
 
@@ -28,9 +28,8 @@ def _scalar(side, name: str) -> float:
 
 
 def _bucket(value: float, name: str) -> int:
-    """The bucket of one value of a column (tenors in years, the rest on a log scale)."""
-    buckets = tenor_buckets if name.startswith("tenor") else amount_buckets
-    return int(buckets([value])[0])
+    """The bucket of one value of a column (see bitmaps.scale_of)."""
+    return int(scale_of(name)[0]([value])[0])
 
 
 def _held_or_open(bits: TableBits, query, name: str, *blank: str) -> np.ndarray:
