@@ -193,7 +193,7 @@ def hits_for_need(index: MatchingIndex, query: Query, rows=None) -> tuple[dict, 
 
 def text_for_need(index: MatchingIndex, query: Query, rows: np.ndarray) -> dict[str, np.ndarray]:
     """Full text and tag cosines of one need with some products."""
-    docs = index.products.text[rows]
+    docs = index.products.text_of(rows)
     return {"text": row_dots(docs, query.text), "tags": row_dots(docs, query.tags)}
 
 
@@ -209,8 +209,8 @@ def text_for_product(index: MatchingIndex, query: Query, rows: np.ndarray) -> di
     """Full text and tag cosines of one product with some needs."""
     needs = index.needs
     return {
-        "text": row_dots(needs.text[rows], query.text),
-        "tags": row_dots(needs.tags[rows], query.text),
+        "text": row_dots(needs.text_of(rows), query.text),
+        "tags": row_dots(needs.tags_of(rows), query.text),
     }
 
 
@@ -224,10 +224,10 @@ def hits_for_pairs(index: MatchingIndex, need_rows, product_rows) -> tuple[dict,
     hits = {
         n: _rowwise(needs.tokens[n][need_rows], products.tokens[n][product_rows]) for n in FIELDS
     }
-    text_rows = products.text[product_rows]
+    text_rows = products.text_of(product_rows)
     text = {
-        "text": _rowwise(needs.text[need_rows], text_rows),
-        "tags": _rowwise(needs.tags[need_rows], text_rows),
+        "text": _rowwise(needs.text_of(need_rows), text_rows),
+        "tags": _rowwise(needs.tags_of(need_rows), text_rows),
     }
     return hits, text
 
@@ -240,9 +240,10 @@ def hits_for_grid(index: MatchingIndex, need_rows) -> tuple[dict, dict]:
     """Shared tokens and text cosines of some needs (rows) against every product (columns)."""
     needs, products = index.needs, index.products
     hits = {n: _dense_dot(needs.tokens[n][need_rows], products.tokens[n]) for n in FIELDS}
+    docs, need_text = products.text_of(slice(None)), needs.text_of(need_rows)
     text = {
-        "text": _dense_dot(needs.text[need_rows], products.text),
-        "tags": _dense_dot(needs.tags[need_rows], products.text),
-        "stage1": _dense_dot(top_k_per_row(needs.text[need_rows], STAGE_ONE_TERMS), products.text),
+        "text": _dense_dot(need_text, docs),
+        "tags": _dense_dot(needs.tags_of(need_rows), docs),
+        "stage1": _dense_dot(top_k_per_row(need_text, STAGE_ONE_TERMS), docs),
     }
     return hits, text

@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from itertools import chain
+from operator import attrgetter
 from typing import Any
 
 import numpy as np
@@ -41,66 +42,69 @@ def need_token_columns(needs: Sequence[Need]) -> dict[str, list[tuple[str, ...]]
 
 def product_token_columns(products: Sequence[Product]) -> dict[str, list[tuple[str, ...]]]:
     """Each product's mandate per matching field (empty means open), field by field."""
-    return {
-        "country": [p.countries for p in products],
-        "region": [p.regions for p in products],
-        "sector": [p.sector_set for p in products],
-        "technology": [p.technologies for p in products],
-        "instrument": [p.instrument_set for p in products],
-        "stage": [p.stages for p in products],
-        "taxonomy": [p.taxonomy_requirements for p in products],
+    fields = {
+        "country": "countries",
+        "region": "regions",
+        "sector": "sector_set",
+        "technology": "technologies",
+        "instrument": "instrument_set",
+        "stage": "stages",
+        "taxonomy": "taxonomy_requirements",
     }
+    return {name: list(map(attrgetter(field), products)) for name, field in fields.items()}
 
 
-def _column(values) -> np.ndarray:
-    return np.array([np.nan if v is None else v for v in values], dtype=np.float64)
+def _column(records: Sequence, name: str) -> np.ndarray:
+    # numpy reads None as NaN in a float array; map + attrgetter is the cheapest read of a
+    # million attributes (index builds are timed by bench/ranker_latency.py).
+    return np.array(list(map(attrgetter(name), records)), dtype=np.float64)
+
+
+def _flags(records: Sequence, flag: property) -> np.ndarray:
+    return np.fromiter(map(flag.fget, records), np.float64, len(records))
 
 
 def need_numbers(needs: Sequence[Need]) -> dict[str, np.ndarray]:
     """Numeric columns of needs (NaN where unknown)."""
     return {
-        "amount_usd": _column(n.amount_usd for n in needs),
-        "currency_ok": np.array([n.currency_known for n in needs], dtype=np.float64),
-        "tenor": _column(n.tenor_years for n in needs),
-        "tco2e": _column(n.expected_tco2e for n in needs),
+        "amount_usd": _column(needs, "amount_usd"),
+        "currency_ok": _flags(needs, Need.currency_known),
+        "tenor": _column(needs, "tenor_years"),
+        "tco2e": _column(needs, "expected_tco2e"),
     }
 
 
 def product_numbers(products: Sequence[Product]) -> dict[str, np.ndarray]:
     """Numeric columns of products (NaN where unknown or open)."""
     return {
-        "ticket_min": _column(p.ticket_min_usd for p in products),
-        "ticket_max": _column(p.ticket_max_usd for p in products),
-        "currency_ok": np.array([p.currency_known for p in products], dtype=np.float64),
-        "tenor_min": _column(p.tenor_min for p in products),
-        "tenor_max": _column(p.tenor_max for p in products),
-        "min_tco2e": _column(p.min_tco2e for p in products),
+        "ticket_min": _column(products, "ticket_min_usd"),
+        "ticket_max": _column(products, "ticket_max_usd"),
+        "currency_ok": _flags(products, Product.currency_known),
+        "tenor_min": _column(products, "tenor_min"),
+        "tenor_max": _column(products, "tenor_max"),
+        "min_tco2e": _column(products, "min_tco2e"),
     }
 
 
-def row_major(columns: dict[str, np.ndarray], dtype) -> dict[str, np.ndarray]:
-    """The same columns as views of one rows × columns array, so that reading a few scattered
-    rows touches one cache line per row instead of one per column."""
-    names = list(columns)
-    block = np.empty((len(columns[names[0]]) if names else 0, len(names)), dtype=dtype)
-    for j, name in enumerate(names):
-        block[:, j] = columns[name]
-    return {name: block[:, j] for j, name in enumerate(names)}
+def row_major(numbers: dict[str, np.ndarray], counts: dict[str, np.ndarray]) -> np.ndarray:
+    """Every column of a side in one rows × bytes block, a row's numbers (float64) first and its
+    counts (uint16) after them, padded to 8 bytes: reading a few scattered rows then costs one
+    memory access per row (64 bytes, one cache line, for a product) instead of one per column."""
+    size = len(next(iter(numbers.values()))) if numbers else 0
+    width = -(-(8 * len(numbers) + 2 * len(counts)) // 8) * 8
+    block = np.zeros((size, width), dtype=np.uint8)
+    floats, ints = _split(block, len(numbers), len(counts))
+    for j, column in enumerate(numbers.values()):
+        floats[:, j] = column
+    for j, column in enumerate(counts.values()):
+        ints[:, j] = column
+    return block
 
 
-def _take(columns: dict[str, np.ndarray], rows) -> dict[str, np.ndarray]:
-    values = list(columns.values())
-    block = values[0].base if values else None
-    whole = block is not None and block.ndim == 2 and block.shape[1] == len(values)
-    if whole and all(v.base is block for v in values):  # views of one block: gather its rows
-        if isinstance(rows, np.ndarray) and rows.ndim == 1:
-            # np.take copies whole rows, several times faster than fancy indexing here; the
-            # transposed copy makes each column contiguous for the comparisons that follow.
-            taken = np.ascontiguousarray(np.take(block, rows, axis=0).T)
-            return {name: taken[j] for j, name in enumerate(columns)}
-        taken = block[rows]
-        return {name: taken[..., j] for j, name in enumerate(columns)}
-    return {name: v[rows] for name, v in columns.items()}
+def _split(block: np.ndarray, n_numbers: int, n_counts: int) -> tuple[np.ndarray, np.ndarray]:
+    """The float64 and uint16 parts of a row block, as rows × columns views."""
+    cut = 8 * n_numbers
+    return block[:, :cut].view(np.float64), block[:, cut : cut + 2 * n_counts].view(np.uint16)
 
 
 @dataclass
@@ -109,15 +113,33 @@ class Side:
 
     numbers: dict[str, np.ndarray]
     counts: dict[str, np.ndarray]
+    block: np.ndarray | None = field(default=None, repr=False)  # see row_major
 
     @classmethod
     def of(cls, numbers: dict[str, np.ndarray], counts: dict[str, np.ndarray]) -> Side:
-        """A table's side, stored row-major (see row_major)."""
-        return cls(row_major(numbers, np.float64), row_major(counts, np.uint16))
+        """A table's side, stored row-major in one block (see row_major)."""
+        block = row_major(numbers, counts)
+        floats, ints = _split(block, len(numbers), len(counts))
+        return cls(
+            {name: floats[:, j] for j, name in enumerate(numbers)},
+            {name: ints[:, j] for j, name in enumerate(counts)},
+            block,
+        )
 
     def take(self, rows) -> Side:
         """The same columns restricted (or broadcast) by an index expression."""
-        return Side(_take(self.numbers, rows), _take(self.counts, rows))
+        if self.block is not None and isinstance(rows, np.ndarray) and rows.ndim == 1:
+            # np.take copies whole rows, several times faster than fancy indexing here; the
+            # transposed copies make each column contiguous for the comparisons that follow.
+            taken = np.take(self.block, rows, axis=0)
+            floats, ints = _split(taken, len(self.numbers), len(self.counts))
+            floats, ints = np.ascontiguousarray(floats.T), np.ascontiguousarray(ints.T)
+            numbers = dict(zip(self.numbers, floats, strict=True))
+            return Side(numbers, dict(zip(self.counts, ints, strict=True)))
+        return Side(
+            {name: v[rows] for name, v in self.numbers.items()},
+            {name: v[rows] for name, v in self.counts.items()},
+        )
 
 
 @dataclass
@@ -127,9 +149,12 @@ class Table:
     records: list
     side: Side
     tokens: dict[str, sp.csr_matrix]
+    # TF-IDF rows in the order the records were given (worker processes make them in that
+    # order; permuting a million rows would double their memory): read them through text_of.
     text: sp.csr_matrix | None  # None only while MatchingIndex.build is filling it in
-    tags: sp.csr_matrix | None = None
+    tags: sp.csr_matrix | None = None  # needs only, like text
     embedding: np.ndarray | None = None  # rows × dims (float32) for stage 1 in a large table
+    order: np.ndarray | None = None  # each row's position among the records given
     row_of: dict[Any, int] = field(default_factory=dict)
     _cache: dict[str, Any] = field(default_factory=dict, repr=False)
 
@@ -142,16 +167,25 @@ class Table:
             self._cache[key] = make()
         return self._cache[key]
 
+    def text_of(self, rows) -> sp.csr_matrix:
+        """TF-IDF rows of these rows of the table (all of them for a slice)."""
+        return self.text[self.order[rows]]
+
+    def tags_of(self, rows) -> sp.csr_matrix:
+        """Tag TF-IDF rows of these rows of the (needs') table."""
+        return self.tags[self.order[rows]]
+
     def text_columns(self) -> sp.csc_matrix:
         """The TF-IDF matrix in CSC form, built once, for reading a query's columns."""
         return self.cached("text", self.text.tocsc)
 
     def text_dot(self, query: sp.csr_matrix) -> np.ndarray:
         """Dot product of one TF-IDF row with every row of this table, reading only its columns."""
-        return self.text_columns()[:, query.indices] @ query.data
+        return (self.text_columns()[:, query.indices] @ query.data)[self.order]
 
     def weights(self, row: int) -> dict[int, float]:
         """One row's TF-IDF weights by n-gram bucket (what TextVectoriser.shared_terms reads)."""
+        row = self.order[row]
         start, end = self.text.indptr[row], self.text.indptr[row + 1]
         buckets, values = self.text.indices[start:end], self.text.data[start:end]
         return dict(zip(buckets.tolist(), values.tolist(), strict=True))
@@ -191,6 +225,13 @@ class Vocabulary:
             known = self.ids[name]
             for value in dict.fromkeys(chain.from_iterable(rows)):
                 known.setdefault(value, len(known))
+
+    def ranks(self, name: str) -> np.ndarray:
+        """Each column's rank among the field's tokens in alphabetical order."""
+        known = self.ids[name]
+        rank = np.empty(len(known), dtype=np.int64)
+        rank[[known[token] for token in sorted(known)]] = np.arange(len(known))
+        return rank
 
     def lookup(self, name: str, values: tuple[str, ...]) -> np.ndarray:
         """Columns of the known tokens among values."""
@@ -237,6 +278,52 @@ def tag_text(need: Need) -> str:
     return " ".join(k.replace("_", " ") for k in keys if k)
 
 
+# Fields whose terms a mandate's hard constraints read, most significant first (cluster_order).
+CLUSTER_FIELDS = ("region", "country", "sector", "instrument", "stage")
+
+
+def cluster_order(tokens: dict[str, sp.csr_matrix], vocabulary: Vocabulary) -> np.ndarray:
+    """Positions of the records in the order the table stores them: by their region, country,
+    sector, instrument and stage terms (each compared as a tuple of its first three terms in
+    alphabetical ranks), ties in the order given, so that sorted records stay as they are.
+    Records with the same terms then sit side by side: a query's candidates (prune.candidates)
+    lie in long runs of neighbouring rows, and gathering their columns reads memory in order
+    rather than missing the cache on every row."""
+    keys = [_leading_terms(tokens[name], vocabulary.ranks(name)) for name in CLUSTER_FIELDS]
+    return np.lexsort(keys[::-1])  # stable; np.lexsort sorts by its last key first
+
+
+def _leading_terms(matrix: sp.csr_matrix, rank: np.ndarray, terms: int = 3) -> np.ndarray:
+    """Per row, the ranks of its first `terms` tokens as digits of one number (a missing token
+    is the digit 0, so a shorter tuple sorts first, as Python compares tuples)."""
+    base = len(rank) + 1
+    starts, lengths = matrix.indptr[:-1], np.diff(matrix.indptr)
+    key = np.zeros(matrix.shape[0], dtype=np.int64)
+    for j in range(terms):
+        digit = np.zeros(matrix.shape[0], dtype=np.int64)
+        present = np.flatnonzero(lengths > j)
+        digit[present] = rank[matrix.indices[starts[present] + j]] + 1
+        key = key * base + digit
+    return key
+
+
+def _table(records: Sequence, numbers: dict, columns: dict, vocabulary: Vocabulary) -> Table:
+    """One side's table, rows in cluster order, without its text. Everything read from the
+    records is read in their own order (reading a million objects in another order misses the
+    cache on each), then permuted as arrays."""
+    tokens = vocabulary.matrices(columns)
+    order = cluster_order(tokens, vocabulary)
+    tokens = {name: matrix[order] for name, matrix in tokens.items()}
+    counts = {name: np.diff(matrix.indptr).astype(np.uint16) for name, matrix in tokens.items()}
+    side = Side.of({name: column[order] for name, column in numbers.items()}, counts)
+    table = Table(list(map(records.__getitem__, order.tolist())), side, tokens, None, order=order)
+    row = np.empty_like(order)
+    row[order] = np.arange(order.size)
+    table.row_of = dict(zip((record.id for record in records), row.tolist(), strict=True))
+    table_bits(table).prepare()
+    return table
+
+
 def _tables(needs: Sequence[Need], products: Sequence[Product]) -> tuple[Vocabulary, tuple]:
     """The need and product tables without their text: tokens, columns, bitmaps."""
     need_rows, prod_rows = need_token_columns(needs), product_token_columns(products)
@@ -244,13 +331,9 @@ def _tables(needs: Sequence[Need], products: Sequence[Product]) -> tuple[Vocabul
     for columns in (need_rows, prod_rows):
         vocabulary.add_columns(columns)
     tables = (
-        Table(list(needs), Side.of(need_numbers(needs), _counts(need_rows)), {}, None),
-        Table(list(products), Side.of(product_numbers(products), _counts(prod_rows)), {}, None),
+        _table(needs, need_numbers(needs), need_rows, vocabulary),
+        _table(products, product_numbers(products), prod_rows, vocabulary),
     )
-    for table, rows in zip(tables, (need_rows, prod_rows), strict=True):
-        table.tokens = vocabulary.matrices(rows)
-        table.row_of = {r.id: i for i, r in enumerate(table.records)}
-        table_bits(table).prepare()
     return vocabulary, tables
 
 
@@ -292,7 +375,7 @@ class MatchingIndex:
             if len(table) >= embed_from:
                 if vectoriser.embedding is None:
                     vectoriser.fit_embedding(table.text, seed=seed)
-                table.embedding = vectoriser.embed(table.text)
+                table.embedding = vectoriser.embed(table.text)[table.order]
             table.prepare()
         return cls(vocabulary, vectoriser, need_table, product_table, usd_rates)
 
@@ -302,8 +385,8 @@ class MatchingIndex:
         indexed = row is not None and self.needs.records[row] is need
         tokens = need_token_columns([need])
         side = Side(need_numbers([need]), _counts(tokens)).take(0)
-        text = self.needs.text[row] if indexed else self.vectoriser.transform([need.text])
-        tags = self.needs.tags[row] if indexed else self.vectoriser.transform([tag_text(need)])
+        text = self.needs.text_of(row) if indexed else self.vectoriser.transform([need.text])
+        tags = self.needs.tags_of(row) if indexed else self.vectoriser.transform([tag_text(need)])
         ids = {n: self.vocabulary.lookup(n, tokens[n][0]) for n in FIELDS}
         return Query(need, side, ids, text, tags)
 
@@ -313,6 +396,6 @@ class MatchingIndex:
         indexed = row is not None and self.products.records[row] is product
         tokens = product_token_columns([product])
         side = Side(product_numbers([product]), _counts(tokens)).take(0)
-        text = self.products.text[row] if indexed else self.vectoriser.transform([product.text])
+        text = self.products.text_of(row) if indexed else self.vectoriser.transform([product.text])
         ids = {n: self.vocabulary.lookup(n, tokens[n][0]) for n in FIELDS}
         return Query(product, side, ids, text)

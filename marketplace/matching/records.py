@@ -188,6 +188,12 @@ class TrackDeal:
         )
 
 
+@lru_cache(maxsize=4096)  # few distinct mandates; an index build reads a million products
+def _sectors_with(sectors: tuple[str, ...], technologies: tuple[str, ...]) -> tuple[str, ...]:
+    implied = (TECHNOLOGY_SECTOR[t] for t in technologies if t in TECHNOLOGY_SECTOR)
+    return tuple(dict.fromkeys((*sectors, *implied)))
+
+
 def _track_record(value: Any) -> tuple[TrackDeal, ...]:
     items = value if isinstance(value, list | tuple) else ()
     return tuple(deal for deal in map(TrackDeal.from_dict, items) if deal is not None)
@@ -266,8 +272,7 @@ class Product:
         """Sectors named directly or through a technology."""
         if not self.technologies:
             return self.sectors  # already without repeats
-        implied = (TECHNOLOGY_SECTOR[t] for t in self.technologies if t in TECHNOLOGY_SECTOR)
-        return tuple(dict.fromkeys((*self.sectors, *implied)))
+        return _sectors_with(self.sectors, self.technologies)
 
     @property
     def instrument_set(self) -> tuple[str, ...]:

@@ -67,7 +67,10 @@ def out_of_fold_rates(product_code, group_code, accepted, folds) -> dict[str, np
         p, g = product_code[inside], group_code[inside]
         acc_p, n_p = all_p[0][p] - in_p[0][p], all_p[1][p] - in_p[1][p]
         out["product_rate"][inside] = _smoothed(acc_p, n_p, prior)
-        out["product_log_n"][inside] = np.log1p(n_p)
+        # Counted over the other folds only, a product's decisions are scaled to the whole set's
+        # size: serving counts every decision, and an unscaled count would shift this feature
+        # between the fit and serving (held-out predictions fell ~4 points short in mid bins).
+        out["product_log_n"][inside] = np.log1p(n_p * (len(accepted) / max((~inside).sum(), 1)))
         out["investor_sector_rate"][inside] = _smoothed(
             all_g[0][g] - in_g[0][g], all_g[1][g] - in_g[1][g], prior
         )

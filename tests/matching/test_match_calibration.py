@@ -15,13 +15,13 @@ from marketplace.matching.calibration import (
 from marketplace.matching.simulate import build_index, logged_dataset
 from marketplace.matching.train import decisions_from, fit_model, pair_features
 
-ENOUGH = 200  # pairs in a bin for its observed rate to be read within a few points
+ENOUGH = 400  # pairs in a bin (from ~100 needs): enough to read its observed rate within points
 
 
 @pytest.fixture(scope="module")
 def held_out():
     """A model fitted on 70 % of the needs, and its probabilities on the other 30 %."""
-    needs, products, decisions = logged_dataset(1200, 300, 30000, seed=21)
+    needs, products, decisions = logged_dataset(3000, 300, 75000, seed=21)
     index = build_index(needs, products)
     labelled = decisions_from(index, decisions)
     split = GroupShuffleSplit(n_splits=1, test_size=0.3, random_state=0)

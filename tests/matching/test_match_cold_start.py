@@ -56,7 +56,8 @@ def test_a_new_product_that_fits_a_need_lands_in_its_top_ten(trained):
         [Need.from_dict(n) for n in needs], [*map(Product.from_dict, products), fresh]
     )
     assert "P-new" not in model.stats.product  # no decision on it
-    ranking = rank_products(index, index.needs.records[5], model, limit=10)
+    indexed = index.needs.records[index.needs.row_of[need.id]]  # rows are not in input order
+    ranking = rank_products(index, indexed, model, limit=10)
     assert "P-new" in [index.products.records[r].id for r in ranking.rows]
     backward = rank_needs(index, fresh, model, limit=10)
     assert need.id in [index.needs.records[r].id for r in backward.rows]

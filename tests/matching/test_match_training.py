@@ -92,7 +92,18 @@ def test_out_of_fold_rates_never_see_their_own_fold():
     # Fold 0 sees only fold 1's two rejections (prior 0): (0 + 10·0) / (2 + 10) = 0.
     assert rates["product_rate"][:2] == pytest.approx([0, 0])
     assert rates["product_rate"][2:] == pytest.approx([1.0, 1.0])
-    assert rates["product_log_n"] == pytest.approx(np.log1p([2, 2, 2, 2]))
+    # Two decisions seen out of fold, scaled to the four a served model would count.
+    assert rates["product_log_n"] == pytest.approx(np.log1p([4, 4, 4, 4]))
+
+
+def test_a_served_model_is_calibrated_on_its_own_decision_counts():
+    """The decision count feature is on the same scale in the fit and when serving: without
+    the scaling, held-out probabilities fell short of the observed rate in every middle bin."""
+    product = np.repeat(np.arange(3), 10)
+    accepted = np.tile([1, 0], 15)
+    folds = np.tile(np.arange(5), 6)
+    rates = out_of_fold_rates(product, np.zeros(30, dtype=int), accepted, folds)
+    assert rates["product_log_n"] == pytest.approx(np.log1p(np.full(30, 10.0)))
 
 
 def test_should_activate_only_when_not_worse():

@@ -66,16 +66,21 @@ def seed_history(
     db.session.expunge_all()  # the index holds plain records; keep the session light
     model = ranker.active_model()
     stored = _store_for_products(index, model, progress)
-    history_needs = index.needs.records[:needs_with_history]
+    history_needs = _by_id(index.needs.records)[:needs_with_history]
     stored += _store_for_needs(index, model, history_needs)
     counts = _decide_all([need.id for need in history_needs], broker_email)
     db.session.commit()
     return {**counts, "suggestions": stored}
 
 
+def _by_id(records: list) -> list:
+    """Records in the order they were published (the index keeps its own order)."""
+    return sorted(records, key=lambda record: record.id)
+
+
 def _store_for_products(index, model, progress: Progress) -> int:
     """What refresh_product stores for every indexed product, in product order."""
-    products = index.products.records
+    products = _by_id(index.products.records)
     if not index.needs.records:
         return 0
     _drop_undecided(Match.product_id, [int(p.id) for p in products])
