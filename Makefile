@@ -33,6 +33,7 @@ run: db
 	$(BIN)/flask seed-demo
 	$(BIN)/flask ranker train
 	@echo "Demo log-ins (password demo-password-1): owner@demo.test investor@demo.test broker@demo.test admin@demo.test"
+	@echo "Demo API key (read-only, investor@demo.test): gsr_demo_investor_read_only_9f3c2a7e5b1d4c8a (see http://127.0.0.1:5000/api/v1/docs)"
 	$(BIN)/flask run --host 127.0.0.1 --port 5000
 
 # The job queue's worker and its scheduler on REDIS_URL (one machine; docs/deploy.md runs them apart).

@@ -106,6 +106,8 @@ class Config:
     # A Redis that does not answer costs a sign-in at most a second, not a hung worker.
     RATELIMIT_STORAGE_OPTIONS = {"socket_connect_timeout": 1, "socket_timeout": 1}
     LOGIN_LIMIT_PER_IP = os.environ.get("LOGIN_LIMIT_PER_IP", "20 per 10 minutes")
+    # Requests per API key (per client address without a key), RateLimit-* headers on each answer.
+    API_RATE_LIMIT = os.environ.get("API_RATE_LIMIT", "600 per minute")
     # Failed sign-ins per (account, client address): free ones, then a doubling back-off (seconds).
     LOGIN_FREE_FAILURES = int(os.environ.get("LOGIN_FREE_FAILURES", "5"))
     LOGIN_FAILURE_WINDOW = int(os.environ.get("LOGIN_FAILURE_WINDOW", "3600"))

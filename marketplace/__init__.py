@@ -15,6 +15,7 @@ from config import config_for
 def create_app(config_name: str | None = None, **overrides) -> Flask:
     """Build the app for APP_ENV (or config_name); keyword overrides win over the config class."""
     app = Flask(__name__, template_folder="../templates", instance_relative_config=False)
+    app.json.ensure_ascii = False  # JSON (the API's) carries Chinese as UTF-8, not \u escapes
     app.config.from_object(config_for(config_name))
     app.config.update(overrides)
     check_config(app)
@@ -101,10 +102,12 @@ def register_url_converters(app: Flask) -> None:
 
 def register_blueprints(app: Flask) -> None:
     from marketplace.admin import bp as admin_bp
+    from marketplace.api import bp as api_bp
     from marketplace.auth import bp as auth_bp
     from marketplace.billing import bp as billing_bp
     from marketplace.brokers import bp as brokers_bp
     from marketplace.deals import bp as deals_bp
+    from marketplace.extensions import csrf
     from marketplace.investors import bp as investors_bp
     from marketplace.owners import bp as owners_bp
     from marketplace.public import bp as public_bp
@@ -121,6 +124,8 @@ def register_blueprints(app: Flask) -> None:
     app.register_blueprint(stripe_webhook_bp)
     app.register_blueprint(deals_bp, url_prefix="/deals")
     app.register_blueprint(search_bp, url_prefix="/search")
+    app.register_blueprint(api_bp)
+    csrf.exempt(api_bp)  # bearer keys, never cookies: a browser cannot send one cross-site
 
 
 def register_errorhandlers(app: Flask) -> None:

@@ -19,6 +19,7 @@ MESSAGES = {
         _l("Bad request"),
         _l("The request could not be understood. Please check the form and try again."),
     ),
+    401: (_l("Authentication required"), _l("Send a valid API key as a bearer token.")),
     403: (_l("Not allowed"), _l("Your account does not have access to this page.")),
     404: (
         _l("Page not found"),
@@ -46,6 +47,34 @@ MESSAGES = {
 }
 
 
+# RFC 9457 problem types of the JSON API: stable, documented at /api/v1/problems/<slug>.
+PROBLEM_TYPES = {
+    400: "bad-request",
+    401: "unauthorized",
+    403: "forbidden",
+    404: "not-found",
+    405: "method-not-allowed",
+    409: "conflict",
+    413: "too-large",
+    429: "rate-limited",
+    500: "server-error",
+    503: "unavailable",
+}
+API_PREFIX = "/api/"
+
+
+def problem_response(status: int, title, detail=None, slug: str | None = None, **extra):
+    """An RFC 9457 problem document (application/problem+json) with a stable `type`."""
+    slug = slug or PROBLEM_TYPES.get(status, "server-error" if status >= 500 else "bad-request")
+    body = {"type": f"/api/v1/problems/{slug}", "title": str(title), "status": status}
+    if detail:
+        body["detail"] = str(detail)
+    response = jsonify(body | extra)
+    response.status_code = status
+    response.mimetype = "application/problem+json"
+    return response
+
+
 def wants_json() -> bool:
     best = request.accept_mimetypes.best_match(["application/json", "text/html"])
     return request.path.startswith(("/api/", "/stripe/")) or best == "application/json"
@@ -54,6 +83,8 @@ def wants_json() -> bool:
 def render_error(code: int, detail: str | None = None):
     """Render the error page (or JSON) for an HTTP status code."""
     title, message = MESSAGES.get(code, MESSAGES[500] if code >= 500 else MESSAGES[400])
+    if request.path.startswith(API_PREFIX):
+        return problem_response(code, title, detail or message)
     if wants_json():
         return jsonify(error=str(title), detail=detail or str(message)), code
     return render_template(
@@ -72,7 +103,10 @@ def register(app: Flask) -> None:
         detail = error.description if error.code in (400, 409) and _is_custom(error) else None
         if error.code == 413:
             detail = str(_l("The file is larger than %(mb)d MB.", mb=app.config["MAX_UPLOAD_MB"]))
-        return render_error(error.code or 500, detail)
+        response = render_error(error.code or 500, detail)
+        if error.code == 405 and request.path.startswith(API_PREFIX):
+            response.headers["Allow"] = ", ".join(error.valid_methods or ())
+        return response
 
     @app.errorhandler(DBAPIError)
     def handle_database_error(error: DBAPIError):
@@ -123,6 +157,8 @@ def database_unavailable_response(app: Flask, error: DBAPIError):
 
 def _unavailable_response():
     title, message = MESSAGES[503]
+    if request.path.startswith(API_PREFIX):
+        return problem_response(503, title, message)
     if wants_json():
         problem = {"type": "about:blank", "title": str(title), "status": 503}
         response = jsonify(**problem, error=str(title), detail=str(message))

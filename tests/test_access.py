@@ -149,6 +149,19 @@ EXPECTED_GET = {
     "investors.delete_track_deal": everyone(NOT_ALLOWED),
     "investors.import_track_record": only("investor"),
     "investors.track_record_template": only("investor"),
+    "auth.create_api_key": everyone(NOT_ALLOWED),
+    "auth.revoke_api_key": everyone(NOT_ALLOWED),
+    # The JSON API takes bearer keys only: a signed-in browser gets the same 401 as anyone.
+    "api.me": everyone(401),
+    "api.list_needs": everyone(401),
+    "api.get_need": everyone(401),
+    "api.need_suggestions": everyone(401),
+    "api.list_products": everyone(401),
+    "api.get_product": everyone(401),
+    "api.product_suggestions": everyone(401),
+    "api.openapi_json": everyone(OK),
+    "api.reference": everyone(OK),
+    "api.problem_type": everyone(302),
     # access-table: add new endpoints above this line
 }
 
@@ -210,6 +223,8 @@ EXPECTED_POST = {
     "investors.edit_track_deal": only("investor"),
     "investors.import_track_record": only("investor"),  # no file: 400
     "investors.delete_track_deal": only("investor"),
+    "auth.create_api_key": {**everyone(400), "anonymous": LOGIN},  # empty form: no name
+    "auth.revoke_api_key": {**everyone(404), "anonymous": LOGIN},  # no such key of theirs
     # access-post-table: add new endpoints above this line
 }
 
@@ -266,6 +281,8 @@ def url_args(world) -> dict:
         "job_id": world["training_job_id"],
         "track_deal_id": world["track_deal"].id,
         "organisation_id": world["users"]["investor"].organisation_id,
+        "key_id": 999999,
+        "slug": "not-found",
     }
 
 

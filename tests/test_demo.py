@@ -87,3 +87,20 @@ def test_demo_needs_carry_impact_estimates(app):
             select(FinancingNeed).where(FinancingNeed.technology == "battery_storage")
         ).all()
         assert all(n.estimated_tco2e_per_year is None for n in storage)
+
+
+def test_the_printed_demo_api_key_reads_the_demo_investors_suggestions(app, client):
+    """`make run` prints the key; the README's example (my listings, then their suggestions)
+    works with it at once."""
+    output = app.test_cli_runner().invoke(args=["seed-demo"]).output
+    key = output.split("Demo API key (read-only, investor@demo.test): ")[1].split()[0]
+    headers = {"Authorization": f"Bearer {key}"}
+    me = client.get("/api/v1/me", headers=headers).get_json()
+    assert me["role"] == "investor" and me["key"]["scopes"] == ["read"]
+    assert me["listings"]
+    answers = [
+        client.get(f"/api/v1/products/{listing['id']}/suggestions", headers=headers)
+        for listing in me["listings"]
+    ]
+    assert all(answer.status_code == 200 for answer in answers)
+    assert any(answer.get_json()["items"] for answer in answers)

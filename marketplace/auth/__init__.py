@@ -4,4 +4,4 @@ from flask import Blueprint
 
 bp = Blueprint("auth", __name__)
 
-from marketplace.auth import mfa_routes, routes  # noqa: E402,F401
+from marketplace.auth import api_key_routes, mfa_routes, routes  # noqa: E402,F401

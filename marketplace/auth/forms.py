@@ -3,7 +3,15 @@
 from babel import Locale
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
-from wtforms import EmailField, HiddenField, PasswordField, SelectField, StringField, SubmitField
+from wtforms import (
+    BooleanField,
+    EmailField,
+    HiddenField,
+    PasswordField,
+    SelectField,
+    StringField,
+    SubmitField,
+)
 from wtforms.validators import DataRequired, Email, EqualTo, Length
 
 from marketplace.forms import StrongPassword
@@ -123,6 +131,18 @@ class LanguageForm(FlaskForm):
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
         self.locale.choices = language_choices()
+
+
+class ApiKeyForm(FlaskForm):
+    """A new personal API key: its name, and whether it may make changes (it always reads)."""
+
+    name = StringField(
+        _l("Key name"),
+        validators=[DataRequired(), Length(max=80)],
+        description=_l("For example the system that will use it."),
+    )
+    write = BooleanField(_l("Allow changes (write)"))
+    submit = SubmitField(_l("Create key"))
 
 
 class VerificationRequestForm(FlaskForm):

@@ -6,6 +6,7 @@ from flask_login import current_user, login_required, login_user, logout_user
 
 from marketplace.auth import bp, mfa_pending
 from marketplace.auth.forms import (
+    ApiKeyForm,
     ChangePasswordForm,
     ForgotPasswordForm,
     LanguageForm,
@@ -20,7 +21,7 @@ from marketplace.forms import ConfirmForm
 from marketplace.models import Hub, Role
 from marketplace.security import is_safe_next, role_required
 from marketplace.services import ServiceError
-from marketplace.services.accounts import accounts, organisations
+from marketplace.services.accounts import accounts, api_keys, organisations
 
 
 def home_url_for(user) -> str:
@@ -179,11 +180,24 @@ def profile():
         session["locale"] = form.locale.data
         flash(_("Profile saved."), "success")
         return redirect(url_for("auth.profile"))
+    return profile_page(form=form, password_form=password_form)
+
+
+def profile_page(**parts) -> str:
+    """The profile page with its forms (the given ones, else blank) and the user's API keys."""
+    defaults = {
+        "form": lambda: ProfileForm(obj=current_user, prefix="profile"),
+        "password_form": lambda: ChangePasswordForm(prefix="password", account=current_user),
+        "key_form": lambda: ApiKeyForm(prefix="key", formdata=None),
+    }
+    for name, make in defaults.items():
+        parts.setdefault(name, make())
     return render_template(
         "auth/profile.html",
-        form=form,
-        password_form=password_form,
         verification_form=VerificationRequestForm(),
+        api_keys=api_keys.keys_of(current_user),
+        revoke_form=ConfirmForm(),
+        **parts,
     )
 
 
@@ -204,12 +218,7 @@ def change_password():
             login_user(current_user._get_current_object())
             flash(_("Password changed. Other sessions have been signed out."), "success")
             return redirect(url_for("auth.profile"))
-    return render_template(
-        "auth/profile.html",
-        form=form,
-        password_form=password_form,
-        verification_form=VerificationRequestForm(),
-    ), 400
+    return profile_page(form=form, password_form=password_form), 400
 
 
 @bp.route("/language", methods=["POST"])

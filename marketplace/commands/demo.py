@@ -4,6 +4,7 @@ import click
 from flask.cli import with_appcontext
 from tqdm import tqdm
 
+from marketplace.services.accounts.api_keys import DEMO_API_KEY
 from marketplace.services.demo import demo
 from marketplace.services.demo.content import DEMO_ACCOUNTS, DEMO_PASSWORD
 from marketplace.services.demo.history import seed_history
@@ -41,3 +42,4 @@ def seed_demo(needs: int, products: int, with_history: bool) -> None:
     click.echo(f"Demo log-ins (password for all: {DEMO_PASSWORD}):")
     for email, role, _name, _org in DEMO_ACCOUNTS:
         click.echo(f"  {role:<9} {email}")
+    click.echo(f"Demo API key (read-only, investor@demo.test): {DEMO_API_KEY}")

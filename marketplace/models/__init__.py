@@ -3,6 +3,7 @@
 from sqlalchemy.orm import configure_mappers
 
 from marketplace.models.account_token import AccountToken, TokenPurpose, hash_token
+from marketplace.models.api_key import ApiKey
 from marketplace.models.audit import AuditLog
 from marketplace.models.base import Base, utcnow
 from marketplace.models.change import ChangeCounter
@@ -52,6 +53,7 @@ configure_mappers()
 
 __all__ = [
     "AccountToken",
+    "ApiKey",
     "AlertFrequency",
     "AuditLog",
     "BackgroundJob",

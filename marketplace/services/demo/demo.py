@@ -26,6 +26,7 @@ from marketplace.models import (
     utcnow,
 )
 from marketplace.reference import catalog, sectors
+from marketplace.services.accounts import api_keys
 from marketplace.services.demo import content
 from marketplace.services.demo.track import seed_track_records
 from marketplace.services.listings import changes
@@ -50,6 +51,7 @@ def seed(needs: int = 60, products: int = 30, progress: Progress = _no_progress)
     orgs = _ensure_organisations()
     users = _ensure_users(orgs)
     db.session.commit()
+    api_keys.ensure_demo_key(users["investor-0"])  # printed by `flask seed-demo` and `make run`
     added_needs = _add_needs(needs, orgs, users, progress)
     added_products = _add_products(products, orgs, users, progress)
     return {
