@@ -5,8 +5,12 @@ import hashlib
 import re
 from datetime import timedelta
 
+import pytest
+from sqlalchemy.orm.attributes import set_committed_value
+
 from marketplace.extensions import db
 from marketplace.models import ApiKey, AuditLog, Role, User, utcnow
+from marketplace.services import ServiceError
 from marketplace.services.accounts import api_keys
 from tests.conftest import csrf_from, post_form
 from tests.factories import PASSWORD, make_user
@@ -118,3 +122,97 @@ def test_the_demo_key_is_made_once_and_reads_only(app):
         assert first.id == again.id
         key = api_keys.authenticate(api_keys.DEMO_API_KEY)
         assert key.has_scope("read") and not key.has_scope("write")
+
+
+def test_a_revoked_demo_key_works_again_after_seeding_and_has_one_owner(app):
+    """Anyone signed in as the demo investor may revoke the public key; the next seed restores
+    it. It never becomes another account's key."""
+    user, other = make_user(app, role=Role.INVESTOR), make_user(app, role=Role.INVESTOR)
+    with app.app_context():
+        investor = db.session.get(User, user.id)
+        key_id = api_keys.ensure_demo_key(investor).id
+        api_keys.revoke_key(investor, key_id)
+        with pytest.raises(api_keys.ApiKeyError):
+            api_keys.authenticate(api_keys.DEMO_API_KEY)
+        assert api_keys.ensure_demo_key(investor).id == key_id
+        assert api_keys.authenticate(api_keys.DEMO_API_KEY).id == key_id
+        actions = db.session.scalars(db.select(AuditLog.action)).all()
+        assert actions.count("api_key.restored") == 1
+        with pytest.raises(ServiceError) as refused:
+            api_keys.ensure_demo_key(db.session.get(User, other.id))
+        assert refused.value.status == 409
+        assert api_keys.authenticate(api_keys.DEMO_API_KEY).user_id == user.id
+
+
+def test_a_key_that_may_write_also_reads():
+    writer, reader = ApiKey(scopes="read write"), ApiKey(scopes="read")
+    assert writer.has_scope("read") and writer.has_scope("write")
+    assert reader.has_scope("read") and not reader.has_scope("write")
+    assert ApiKey(scopes="write").has_scope("read")
+    assert not writer.has_scope("admin") and not writer.has_scope("")
+
+
+@pytest.mark.parametrize(
+    ("name", "scopes"),
+    [("", ["read"]), ("  ", ["read"]), ("x" * 81, ["read"]), ("ok", []), ("ok", ["write"]),
+     ("ok", ["read", "admin"])],
+)  # fmt: skip
+def test_the_service_refuses_a_bad_name_or_scopes(app, name, scopes):
+    user = make_user(app)
+    with app.app_context(), pytest.raises(ServiceError) as refused:
+        api_keys.create_key(db.session.get(User, user.id), name, scopes)
+    assert refused.value.status == 400
+    with app.app_context():
+        assert not db.session.scalars(db.select(ApiKey)).all()
+
+
+def test_keys_are_listed_newest_first_with_the_revoked_ones(app):
+    user, other = make_user(app), make_user(app)
+    with app.app_context():
+        owner = db.session.get(User, user.id)
+        first = api_keys.create_key(owner, "first", ["read"])[0].id
+        second = api_keys.create_key(owner, "second", ["read"])[0].id
+        api_keys.create_key(db.session.get(User, other.id), "someone else's", ["read"])
+        api_keys.revoke_key(owner, first)
+        listed = api_keys.keys_of(owner)
+        assert [(key.id, key.active) for key in listed] == [(second, True), (first, False)]
+
+
+def test_a_use_already_recorded_by_another_worker_is_not_written_again(app):
+    user = make_user(app)
+    with app.app_context():
+        key_id = api_keys.create_key(db.session.get(User, user.id), "desk", ["read"])[0].id
+        first = utcnow()
+        api_keys.record_use(db.session.get(ApiKey, key_id), now=first)
+    with app.app_context():
+        key = db.session.get(ApiKey, key_id)
+        set_committed_value(key, "last_used_at", None)  # read before the first use was noted
+        api_keys.record_use(key, now=first + timedelta(seconds=10))
+        db.session.expire_all()
+        assert db.session.get(ApiKey, key_id).last_used_at == first
+
+
+def test_the_key_stays_out_of_the_session_cookie_and_revoke_buttons_are_told_apart(
+    app, client, login_as
+):
+    user = make_user(app, role=Role.INVESTOR)
+    login_as(user)
+    _create(client, name="Risk model")
+    response = _create(client, name="Board pack")
+    plaintext = KEY_RE.search(response.get_data(as_text=True)).group(1)
+    session = app.session_interface.get_signing_serializer(app)
+    assert plaintext not in repr(session.loads(client.get_cookie("session").value))
+    page = client.get("/auth/profile").get_data(as_text=True)
+    assert 'aria-label="Revoke the key Risk model"' in page
+    assert 'aria-label="Revoke the key Board pack"' in page
+    assert page.count('id="csrf_token"') <= 1  # one token field per form, not one id per row
+
+
+def test_the_key_section_is_translated(app, client, login_as):
+    user = make_user(app, role=Role.INVESTOR, locale="zh_Hant")
+    with app.app_context():
+        api_keys.create_key(db.session.get(User, user.id), "同步", ["read"])
+    login_as(user)
+    page = client.get("/auth/profile").get_data(as_text=True)
+    assert "API 金鑰" in page and "撤銷金鑰 同步" in page
+    assert ">Revoke<" not in page and "New key" not in page

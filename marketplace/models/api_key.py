@@ -40,4 +40,5 @@ class ApiKey(Base):
 
     def has_scope(self, scope: str) -> bool:
         """ "read" for reading, "write" for changes; a key that may write may also read."""
-        return scope in self.scope_list
+        granted = self.scope_list
+        return scope in granted or (scope == "read" and "write" in granted)

@@ -59,6 +59,7 @@ def create_key(user: User, name: str, scopes: Iterable[str]) -> tuple[ApiKey, st
         raise ServiceError(_l("Give the key a name of 1 to 80 characters."), 400)
     if "read" not in wanted or not wanted <= set(SCOPES):
         raise ServiceError(_l("A key reads; it may also be allowed to make changes."), 400)
+    _lock(user)
     if _active_count(user) >= MAX_ACTIVE_KEYS:
         message = _l("You have %(count)d active keys; revoke one first.", count=MAX_ACTIVE_KEYS)
         raise ServiceError(message, 409)
@@ -66,6 +67,11 @@ def create_key(user: User, name: str, scopes: Iterable[str]) -> tuple[ApiKey, st
     key = _add(user, name, plaintext, wanted)
     db.session.commit()
     return key, plaintext
+
+
+def _lock(user: User) -> None:
+    """Two keys made at once by one user are counted one after the other (PostgreSQL)."""
+    db.session.execute(select(User.id).where(User.id == user.id).with_for_update())
 
 
 def _active_count(user: User) -> int:
@@ -136,9 +142,17 @@ def record_use(key: ApiKey, now: datetime | None = None) -> None:
 
 @transactional
 def ensure_demo_key(user: User) -> ApiKey:
-    """The demo investor's read-only key, whose plaintext is DEMO_API_KEY (created once)."""
+    """The demo investor's read-only key, whose plaintext is DEMO_API_KEY (created once).
+
+    Anyone signed in as the demo investor may revoke it: seeding again makes it work again.
+    """
     key = db.session.scalar(select(ApiKey).where(ApiKey.key_hash == digest(DEMO_API_KEY)))
     if key is None:
         key = _add(user, "Demo key", DEMO_API_KEY, {"read"})
-        db.session.commit()
+    elif key.user_id != user.id:
+        raise ServiceError(_l("The demo API key belongs to another account."), 409)
+    elif key.revoked_at is not None:
+        key.revoked_at = None
+        record("api_key.restored", actor=user, target=key, name=key.name)
+    db.session.commit()
     return key
