@@ -153,6 +153,7 @@ EXPECTED_GET = {
     "auth.revoke_api_key": everyone(NOT_ALLOWED),
     # The JSON API takes bearer keys only: a signed-in browser gets the same 401 as anyone.
     "api.me": everyone(401),
+    "api.list_interests": everyone(401),
     "api.list_needs": everyone(401),
     "api.get_need": everyone(401),
     "api.need_suggestions": everyone(401),

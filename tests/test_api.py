@@ -9,8 +9,17 @@ from decimal import Decimal
 import pytest
 
 from marketplace.extensions import db
-from marketplace.models import ApiKey, NeedStatus, ProductStatus, Role, User
+from marketplace.models import (
+    ApiKey,
+    FinanceProduct,
+    FinancingNeed,
+    NeedStatus,
+    ProductStatus,
+    Role,
+    User,
+)
 from marketplace.services.accounts import api_keys
+from marketplace.services.matching import interests
 from tests.factories import make_match, make_need, make_product, make_user
 
 RFC3339_UTC = re.compile(r"^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(\.\d+)?Z$")
@@ -280,3 +289,23 @@ def test_rate_limit_per_key_with_ratelimit_headers(app, client, people, key_of):
         assert get(client, "/api/v1/me", second).status_code == 200  # its own count
     finally:
         app.config["API_RATE_LIMIT"] = "600 per minute"
+
+
+def test_interests_are_my_organisations_own(app, client, people, key_of):
+    need = make_need(app, people["owner"], status=NeedStatus.PUBLISHED)
+    product = make_product(app, people["investor"])
+    with app.app_context():
+        investor = db.session.get(User, people["investor"].id)
+        interests.express(
+            investor,
+            db.session.get(FinancingNeed, need.id),
+            db.session.get(FinanceProduct, product.id),
+            "想了解更多",
+        )
+    mine = get(client, "/api/v1/interests", key_of(people["investor"])).get_json()["items"]
+    assert [(i["need_id"], i["product_id"], i["message"]) for i in mine] == [
+        (need.id, product.id, "想了解更多")
+    ]
+    assert mine[0]["status"] == "open" and mine[0]["match_status"] == "suggested"
+    assert get(client, "/api/v1/interests", key_of(people["owner"])).get_json()["items"] == []
+    assert_problem(get(client, "/api/v1/interests", key_of(people["broker"])), 403, "forbidden")

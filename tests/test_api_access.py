@@ -22,6 +22,9 @@ def only(insiders: dict, others: int) -> dict:
 # (method path, which record) → expected status per caller.
 ACCESS = {
     ("GET /api/v1/me", None): EVERYONE,
+    ("GET /api/v1/interests", None): only(
+        {"owner": 200, "investor": 200, "other_owner": 200, "other_investor": 200}, 403
+    ),
     ("GET /api/v1/needs", None): EVERYONE,
     ("GET /api/v1/needs/{need_id}", "published"): EVERYONE,
     ("GET /api/v1/needs/{need_id}", "draft"): only(INSIDERS_OF_NEED, 404),

@@ -9,6 +9,7 @@ from flask_login import current_user
 
 from marketplace.api import bp, serialise
 from marketplace.api.schemas import (
+    InterestList,
     Me,
     Need,
     NeedPage,
@@ -20,8 +21,9 @@ from marketplace.api.schemas import (
 )
 from marketplace.api.spec import responses, spec
 from marketplace.errors import problem_response
+from marketplace.models import Role
 from marketplace.services.listings import visibility
-from marketplace.services.matching import suggestions
+from marketplace.services.matching import interests, suggestions
 from marketplace.services.search import alerts, product_search, search
 
 
@@ -124,6 +126,17 @@ def product_suggestions(product_id: int):
     _insider_or_403(visibility.product_for_viewer(product_id, current_user))
     rows = suggestions.suggestions_for_product(product_id)
     return SuggestionList(items=[serialise.suggestion(m, m.rank_for_product) for m in rows])
+
+
+@bp.get("/interests")
+@spec.validate(resp=responses(HTTP_200=InterestList), tags=["interests"])
+def list_interests():
+    """The interests my organisation expressed, newest first (owners and investors, as their
+    deals page; brokers see them in the review queue)."""
+    if current_user.role not in (Role.OWNER, Role.INVESTOR):
+        detail = _("Brokers see expressions of interest in the review queue.")
+        abort(problem_response(403, _("Not allowed"), detail))
+    return InterestList(items=[serialise.interest(i) for i in interests.interests_of(current_user)])
 
 
 @bp.get("/me")

@@ -153,6 +153,22 @@ class SuggestionList(Model):
     items: list[Suggestion]
 
 
+class Interest(Model):
+    """An expression of interest my organisation sent, and where its match stands."""
+
+    id: int
+    need_id: int
+    product_id: int
+    status: str
+    message: str
+    match_status: str | None
+    created_at: datetime
+
+
+class InterestList(Model):
+    items: list[Interest]
+
+
 class Organisation(Model):
     id: int
     name: str

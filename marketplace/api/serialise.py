@@ -109,3 +109,15 @@ def me(user, key, locale: str) -> schemas.Me:
             for ident, name in interests.own_open_listings(user, locale)
         ],
     )
+
+
+def interest(row) -> schemas.Interest:
+    return schemas.Interest(
+        id=row.id,
+        need_id=row.need_id,
+        product_id=row.product_id,
+        status=row.status.value,
+        message=row.message,
+        match_status=row.match.status.value if row.match else None,
+        created_at=row.created_at,
+    )
