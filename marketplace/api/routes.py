@@ -7,6 +7,7 @@ from flask_babel import get_locale
 from flask_babel import gettext as _
 from flask_login import current_user
 
+from marketplace import page_cache
 from marketplace.api import bp, serialise
 from marketplace.api.schemas import (
     InterestList,
@@ -37,10 +38,10 @@ def _cursor_after(result) -> str | None:
     return f"p{result.page + 1}" if result.page < result.pages else None
 
 
-def _filters(query, target: str) -> search.Filters:
+def _filters(query, target: str, geo: search.Geography) -> search.Filters:
     args = {name: value for name, value in query.model_dump().items() if name != "cursor"}
     args = {name: value if isinstance(value, list) else [value] for name, value in args.items()}
-    return search.parse_filters(args, target, search.geography())
+    return search.parse_filters(args, target, geo)
 
 
 def _may_search(target: str) -> None:
@@ -54,19 +55,24 @@ def _query():
     return request.context.query
 
 
-@bp.get("/needs")
-@spec.validate(query=NeedQuery, resp=responses(HTTP_200=NeedPage), tags=["needs"])
-def list_needs():
-    """Search needs, with the need search page's filters, facets and sort."""
-    query = _query()
-    result = search.search_needs(_filters(query, "needs"), _page_of(query.cursor))
-    locale = str(get_locale())
-    return NeedPage(
-        items=[serialise.need(need, current_user, locale) for need in result.items],
+def _search_page(model, result, item):
+    """One page of a search as the API answers it (items, total, next cursor, facets)."""
+    return model(
+        items=[item(row) for row in result.items],
         total=result.total,
         next_cursor=_cursor_after(result),
         facets=serialise.facets(result.facets),
     )
+
+
+@bp.get("/needs")
+@spec.validate(query=NeedQuery, resp=responses(HTTP_200=NeedPage), tags=["needs"])
+def list_needs():
+    """Search needs, with the need search page's filters, facets and sort."""
+    query, geo, locale = _query(), page_cache.geography(), str(get_locale())
+    filters = _filters(query, "needs", geo)
+    result = search.search_needs(filters, _page_of(query.cursor), geo)
+    return _search_page(NeedPage, result, lambda row: serialise.need(row, current_user, locale))
 
 
 @bp.get("/needs/<int:need_id>")
@@ -82,18 +88,10 @@ def get_need(need_id: int):
 def list_products():
     """Search active products (owners, brokers and admins, as on the site)."""
     _may_search("products")
-    query = _query()
-    geo = search.geography()
-    result = product_search.search_products(
-        _filters(query, "products"), _page_of(query.cursor), geo
-    )
-    locale = str(get_locale())
-    return ProductPage(
-        items=[serialise.product(product, locale) for product in result.items],
-        total=result.total,
-        next_cursor=_cursor_after(result),
-        facets=serialise.facets(result.facets),
-    )
+    query, geo, locale = _query(), page_cache.geography(), str(get_locale())
+    filters = _filters(query, "products", geo)
+    result = product_search.search_products(filters, _page_of(query.cursor), geo)
+    return _search_page(ProductPage, result, lambda row: serialise.product(row, locale))
 
 
 @bp.get("/products/<int:product_id>")

@@ -55,8 +55,7 @@ def product_token_columns(products: Sequence[Product]) -> dict[str, list[tuple[s
 
 
 def _column(records: Sequence, name: str) -> np.ndarray:
-    # numpy reads None as NaN in a float array; map + attrgetter is the cheapest read of a
-    # million attributes (index builds are timed by bench/ranker_latency.py).
+    # None reads as NaN; map + attrgetter is the cheapest read of a million attributes.
     return np.array(list(map(attrgetter(name), records)), dtype=np.float64)
 
 

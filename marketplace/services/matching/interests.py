@@ -2,6 +2,7 @@
 
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import select
+from sqlalchemy.orm import selectinload
 
 from marketplace.extensions import db
 from marketplace.models import (
@@ -108,6 +109,7 @@ def interests_of(user: User) -> list[Interest]:
         db.session.scalars(
             select(Interest)
             .where(Interest.organisation_id == user.organisation_id)
+            .options(selectinload(Interest.match))  # each row shows its match's status
             .order_by(Interest.created_at.desc())
         )
     )
